@@ -1,0 +1,295 @@
+"""Users, passwords, sessions and sign-in throttling: every auth rule lives here."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+import sqlalchemy as sa
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlmodel import Session, func, select
+
+from navaia_app.auth.models import ROLES, AuthSession, LoginThrottle, User
+from navaia_app.core.errors import (
+    AuthenticationFailed,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    Throttled,
+    ValidationFailed,
+)
+from navaia_app.core.logging import get_logger
+from navaia_app.core.settings import get_settings
+from navaia_app.core.types import utcnow
+from navaia_app.core.validation import normalize_email
+
+log = get_logger(__name__)
+
+MIN_PASSWORD, MAX_PASSWORD = 8, 128
+GENERIC_LOGIN_ERROR = "Incorrect email or password."
+# OWASP's argon2id baseline: 19 MiB, 2 iterations, 1 lane.
+HASHER = PasswordHash((Argon2Hasher(time_cost=2, memory_cost=19456, parallelism=1),))
+_DUMMY_HASH = HASHER.hash(secrets.token_hex(16))
+
+# Throttling: free failures, then an exponential lock that never exceeds the cap.
+ACCOUNT_FREE_FAILURES, ACCOUNT_MAX_LOCK = 5, timedelta(minutes=5)
+CLIENT_FREE_FAILURES, CLIENT_MAX_LOCK = 20, timedelta(minutes=30)
+FAILURE_MEMORY = timedelta(hours=1)
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+@lru_cache
+def _common_passwords() -> frozenset[str]:
+    path = Path(__file__).with_name("common_passwords.txt")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def validate_password(password: str, *, email: str = "", name: str = "") -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ValidationFailed(f"Use at least {MIN_PASSWORD} characters.", field="password")
+    if len(password) > MAX_PASSWORD:
+        raise ValidationFailed(f"Use at most {MAX_PASSWORD} characters.", field="password")
+    lowered = password.lower()
+    if lowered in _common_passwords() or len(set(password)) <= 2:
+        raise ValidationFailed("This password is too common; choose another.", field="password")
+    local = email.split("@")[0].lower()
+    if (local and len(local) >= 4 and lowered == local) or (name and lowered == name.replace(" ", "").lower()):
+        raise ValidationFailed("The password must not be your name or email.", field="password")
+
+
+def hash_password(password: str) -> str:
+    return HASHER.hash(password)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- users -------------------------------------------------------------------------------------
+
+
+def user_count(*, session: Session) -> int:
+    return session.exec(select(func.count()).select_from(User)).one()
+
+
+def signup_open(*, session: Session) -> bool:
+    """The first user may always register; after that only when ALLOW_SIGNUP is on."""
+    return user_count(session=session) == 0 or get_settings().allow_signup
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("Name is required.", field="name")
+    if len(name) > 120:
+        raise ValidationFailed("Name is too long (120 characters at most).", field="name")
+    return name
+
+
+def create_user(*, session: Session, email: str, password: str, name: str, role: str = "agent") -> User:
+    errors: dict[str, str] = {}
+    clean: dict[str, str] = {}
+    for field, check in (
+        ("email", lambda: normalize_email(email)),
+        ("name", lambda: _clean_name(name)),
+    ):
+        try:
+            clean[field] = check()
+        except ValidationFailed as exc:
+            errors[field] = exc.message
+    try:
+        validate_password(password, email=clean.get("email", ""), name=clean.get("name", ""))
+    except ValidationFailed as exc:
+        errors["password"] = exc.message
+    if role not in ROLES:
+        errors["role"] = f"Role must be one of: {', '.join(ROLES)}."
+    if errors:
+        first = next(iter(errors))
+        raise ValidationFailed(errors[first], field=first, errors=errors)
+    if session.exec(select(User.id).where(User.email == clean["email"])).first() is not None:
+        raise Conflict("A user with this email already exists.", field="email")
+    user = User(email=clean["email"], name=clean["name"], password_hash=hash_password(password), role=role)
+    session.add(user)
+    try:
+        session.flush()
+    except sa.exc.IntegrityError as exc:
+        session.rollback()
+        raise Conflict("A user with this email already exists.", field="email") from exc
+    log.info("user.created", user_id=user.id, role=role)
+    return user
+
+
+def register(*, session: Session, email: str, password: str, name: str) -> User:
+    """Self-registration: the first user of an empty database becomes admin."""
+    first = user_count(session=session) == 0
+    if not first and not get_settings().allow_signup:
+        raise PermissionDenied("Registration is closed. Ask an administrator to add you.")
+    return create_user(session=session, email=email, password=password, name=name, role="admin" if first else "agent")
+
+
+def list_users(*, session: Session) -> list[User]:
+    return list(session.exec(select(User).order_by(User.name)))
+
+
+def update_user(*, session: Session, actor: User, user_id: int, role: str | None = None,
+                is_active: bool | None = None) -> User:
+    require_admin(actor)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("User not found.")
+    if role is not None:
+        if role not in ROLES:
+            raise ValidationFailed(f"Role must be one of: {', '.join(ROLES)}.", field="role")
+        if user.id == actor.id and role != "admin":
+            raise ValidationFailed("You cannot remove your own admin role.", field="role")
+        user.role = role
+    if is_active is not None:
+        if user.id == actor.id and not is_active:
+            raise ValidationFailed("You cannot deactivate yourself.", field="is_active")
+        user.is_active = is_active
+        if not is_active:
+            revoke_all_sessions(session=session, user_id=user.id)
+    session.add(user)
+    session.flush()
+    log.info("user.updated", user_id=user.id, actor_id=actor.id, role=user.role, active=user.is_active)
+    return user
+
+
+def change_password(*, session: Session, user: User, current: str, new: str) -> None:
+    if not HASHER.verify(current, user.password_hash):
+        raise ValidationFailed("The current password is not right.", field="current_password")
+    validate_password(new, email=user.email, name=user.name)
+    user.password_hash = hash_password(new)
+    session.add(user)
+    revoke_all_sessions(session=session, user_id=user.id)
+
+
+def require_admin(user: User) -> None:
+    if user.role != "admin":
+        raise PermissionDenied("Only an administrator can do this.")
+
+
+# --- throttling --------------------------------------------------------------------------------
+
+
+def _throttle_keys(email: str, client: str) -> list[tuple[str, int, timedelta]]:
+    return [
+        (f"acct:{email.strip().lower()[:254]}", ACCOUNT_FREE_FAILURES, ACCOUNT_MAX_LOCK),
+        (f"client:{client[:120]}", CLIENT_FREE_FAILURES, CLIENT_MAX_LOCK),
+    ]
+
+
+def _check_throttle(session: Session, keys, now: datetime) -> None:
+    rows = session.exec(select(LoginThrottle).where(LoginThrottle.key.in_([k for k, _, _ in keys]))).all()
+    for row in rows:
+        if row.locked_until and row.locked_until > now:
+            wait = math.ceil((row.locked_until - now).total_seconds())
+            raise Throttled(f"Too many sign-in attempts. Try again in {wait} seconds.", retry_after=wait)
+
+
+def _record_failure(session: Session, keys, now: datetime) -> None:
+    for key, free, cap in keys:
+        row = session.get(LoginThrottle, key)
+        if row is None:
+            row = LoginThrottle(key=key, failures=0, last_failure_at=now)
+        elif now - row.last_failure_at > FAILURE_MEMORY:
+            row.failures = 0
+        row.failures += 1
+        row.last_failure_at = now
+        if row.failures > free:
+            lock = min(timedelta(seconds=2 ** min(row.failures - free, 20)), cap)
+            row.locked_until = now + lock
+        session.add(row)
+    session.flush()
+
+
+def _clear_failures(session: Session, key: str) -> None:
+    session.exec(sa.delete(LoginThrottle).where(LoginThrottle.key == key))
+
+
+def authenticate(*, session: Session, email: str, password: str, client: str = "unknown") -> User:
+    """Check credentials with the same error whether the email exists or not, throttled."""
+    now = utcnow()
+    keys = _throttle_keys(email or "", client)
+    _check_throttle(session, keys, now)
+    email_key = (email or "").strip().lower()
+    user = session.exec(select(User).where(User.email == email_key)).first() if email_key else None
+    password = (password or "")[:MAX_PASSWORD * 4]
+    if user is None:
+        HASHER.verify(password, _DUMMY_HASH)  # same cost as a real check, so timing tells nothing
+        ok = False
+    else:
+        ok = HASHER.verify(password, user.password_hash) and user.is_active
+    if not ok:
+        _record_failure(session, keys, now)
+        session.commit()  # the failure must count even though we raise
+        log.info("auth.login_failed", known_account=user is not None)
+        raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
+    _clear_failures(session, keys[0][0])
+    user.last_login_at = now
+    session.add(user)
+    return user
+
+
+# --- sessions ----------------------------------------------------------------------------------
+
+
+def start_session(*, session: Session, user: User, kind: str = "web", client: str = "",
+                  replaces: str | None = None) -> str:
+    """A new random token for this sign-in (the one it replaces is revoked); returns the token."""
+    settings = get_settings()
+    if replaces:
+        end_session(session=session, token=replaces)
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    lifetime = timedelta(hours=settings.api_token_hours if kind == "api" else settings.session_absolute_hours)
+    session.add(AuthSession(token_hash=_token_hash(token), user_id=user.id, kind=kind, created_at=now,
+                            last_seen_at=now, expires_at=now + lifetime, client=client[:120]))
+    session.flush()
+    log.info("auth.session_started", user_id=user.id, kind=kind)
+    return token
+
+
+def resolve_session(*, session: Session, token: str | None, kind: str | None = None) -> User | None:
+    """The active user behind a token, or None when it is unknown, revoked, idle or expired."""
+    if not token or len(token) > 200:
+        return None
+    row = session.exec(select(AuthSession).where(AuthSession.token_hash == _token_hash(token))).first()
+    if row is None or row.revoked_at is not None or (kind and row.kind != kind):
+        return None
+    now = utcnow()
+    idle = timedelta(minutes=get_settings().session_idle_minutes)
+    if row.expires_at <= now or (row.kind == "web" and now - row.last_seen_at > idle):
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    if now - row.last_seen_at > TOUCH_EVERY:
+        row.last_seen_at = now
+        session.add(row)
+        session.commit()
+    return user
+
+
+def end_session(*, session: Session, token: str | None) -> None:
+    if not token:
+        return
+    session.exec(
+        sa.update(AuthSession)
+        .where(AuthSession.token_hash == _token_hash(token), AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def revoke_all_sessions(*, session: Session, user_id: int) -> None:
+    session.exec(
+        sa.update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )

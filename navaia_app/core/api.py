@@ -1,0 +1,113 @@
+"""The FastAPI app mounted on the Reflex backend: error mapping, request ids, auth dependencies."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Annotated
+
+import sqlalchemy as sa
+import structlog
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from navaia_app.auth.models import User
+from navaia_app.core.db import session_scope
+from navaia_app.core.errors import DomainError, Throttled
+from navaia_app.core.logging import get_logger
+
+log = get_logger("navaia.api")
+
+
+class RequestContextMiddleware:
+    """Gives every HTTP request an id (from X-Request-ID or new) that every log line carries."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming[:64] if incoming and incoming.replace("-", "").isalnum() else uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message):
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def _describe(errors) -> str:
+    parts = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        where = ".".join(loc)
+        parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
+    return "; ".join(parts) or "The request is not valid."
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_request: Request, exc: DomainError):
+        body = {"detail": exc.message}
+        if exc.errors:
+            body["errors"] = exc.errors
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Throttled) else None
+        if exc.status_code == 401:
+            headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+        return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError):
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
+        return JSONResponse({"detail": _describe(exc.errors()), "errors": errors}, status_code=422)
+
+    @app.exception_handler(sa.exc.OperationalError)
+    async def _db_down(_request: Request, exc: sa.exc.OperationalError):
+        log.error("database.unavailable", error=str(exc.orig)[:200])
+        return JSONResponse({"detail": "The database is unavailable; try again shortly."}, status_code=503,
+                            headers={"Retry-After": "5"})
+
+
+def get_db() -> Iterator[Session]:
+    with session_scope() as session:
+        yield session
+
+
+DB = Annotated[Session, Depends(get_db)]
+_bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
+
+
+def current_user(
+    session: DB, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> User:
+    from navaia_app.auth import service as auth_service
+
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(401, "Not signed in: send Authorization: Bearer <token>.",
+                            headers={"WWW-Authenticate": "Bearer"})
+    user = auth_service.resolve_session(session=session, token=credentials.credentials, kind="api")
+    if user is None:
+        raise HTTPException(401, "The token is invalid, expired or revoked.", headers={"WWW-Authenticate": "Bearer"})
+    structlog.contextvars.bind_contextvars(user_id=user.id)
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def timed() -> float:
+    return time.perf_counter()

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Query, UploadFile
+from pydantic import BaseModel
+
+from navaia_app.core.api import DB, CurrentUser
+from navaia_app.customers import service
+from navaia_app.customers.models import CustomerIn, CustomerOut, CustomerPatch
+
+router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
+
+
+class CustomerPage(BaseModel):
+    items: list[CustomerOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ImportResult(BaseModel):
+    created: int
+    skipped: list[dict]
+
+
+@router.get("", response_model=CustomerPage, summary="List customers (paginated, searchable)")
+def list_customers(
+    user: CurrentUser, session: DB,
+    q: str | None = Query(None, max_length=200, description="Search in name, phone and email"),
+    phone: str | None = Query(None, max_length=40), email: str | None = Query(None, max_length=254),
+    do_not_call: bool | None = None,
+    sort: Literal["name", "created_at", "phone", "email", "id"] = "name", desc: bool = False,
+    limit: int = Query(25, ge=1, le=200), offset: int = Query(0, ge=0),
+) -> CustomerPage:
+    items, total = service.list_customers(session=session, q=q, phone=phone, email=email, do_not_call=do_not_call,
+                                          sort=sort, descending=desc, limit=limit, offset=offset)
+    return CustomerPage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.post("", response_model=CustomerOut, status_code=201, summary="Create a customer",
+             responses={409: {"description": "Phone already used"}, 422: {"description": "Invalid field"}})
+def create_customer(body: CustomerIn, user: CurrentUser, session: DB) -> CustomerOut:
+    return service.create_customer(session=session, customer_in=body)
+
+
+@router.post("/import", response_model=ImportResult, summary="Import customers from a CSV file")
+async def import_customers(file: UploadFile, user: CurrentUser, session: DB) -> ImportResult:
+    content = await file.read(20 * 1024 * 1024 + 1)
+    if len(content) > 20 * 1024 * 1024:
+        from navaia_app.core.errors import ValidationFailed
+
+        raise ValidationFailed("The file is larger than 20 MB.", field="file")
+    report = service.import_customers_csv(session=session, content=content)
+    return ImportResult(created=report.created, skipped=report.skipped)
+
+
+@router.get("/{customer_id}", response_model=CustomerOut, summary="One customer")
+def get_customer(customer_id: int, user: CurrentUser, session: DB) -> CustomerOut:
+    return service.get_customer(session=session, customer_id=customer_id)
+
+
+@router.patch("/{customer_id}", response_model=CustomerOut, summary="Change a customer")
+def update_customer(customer_id: int, body: CustomerPatch, user: CurrentUser, session: DB) -> CustomerOut:
+    return service.update_customer(session=session, customer_id=customer_id, patch=body)
+
+
+@router.delete("/{customer_id}", status_code=204, summary="Delete a customer")
+def delete_customer(customer_id: int, user: CurrentUser, session: DB) -> None:
+    service.delete_customer(session=session, customer_id=customer_id)

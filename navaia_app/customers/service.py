@@ -1,0 +1,257 @@
+"""Customers: every rule about who they are, how they are found and how they are imported."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, func, or_, select
+
+from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
+from navaia_app.core.logging import get_logger, mask_phone
+from navaia_app.core.types import utcnow
+from navaia_app.core.validation import normalize_email, normalize_phone, validate_timezone
+from navaia_app.customers.models import Customer, CustomerIn, CustomerPatch
+
+log = get_logger(__name__)
+
+SORTABLE = {"name": Customer.name, "created_at": Customer.created_at, "phone": Customer.phone,
+            "email": Customer.email, "id": Customer.id}
+MAX_PAGE = 200
+MAX_IMPORT_ROWS = 50_000
+
+
+def _clean(data: dict[str, Any]) -> dict[str, Any]:
+    """Validate every given field, collecting all errors so a form can show each one."""
+    out: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    if "name" in data:
+        name = (data["name"] or "").strip()
+        if not name:
+            errors["name"] = "Name is required."
+        elif len(name) > 120:
+            errors["name"] = "Name is too long (120 characters at most)."
+        out["name"] = name
+    if "phone" in data:
+        try:
+            out["phone"] = normalize_phone(data["phone"] or "")
+        except ValidationFailed as exc:
+            errors["phone"] = exc.message
+    if "email" in data:
+        email = (data["email"] or "").strip()
+        if email:
+            try:
+                out["email"] = normalize_email(email)
+            except ValidationFailed as exc:
+                errors["email"] = exc.message
+        else:
+            out["email"] = None
+    if "timezone" in data:
+        try:
+            out["timezone"] = validate_timezone(data["timezone"])
+        except ValidationFailed as exc:
+            errors["timezone"] = exc.message
+    if "do_not_call" in data and data["do_not_call"] is not None:
+        out["do_not_call"] = bool(data["do_not_call"])
+    if "notes" in data and data["notes"] is not None:
+        notes = str(data["notes"]).strip()
+        if len(notes) > 2000:
+            errors["notes"] = "Notes are too long (2,000 characters at most)."
+        out["notes"] = notes
+    if errors:
+        first = next(iter(errors))
+        raise ValidationFailed(errors[first], field=first, errors=errors)
+    return out
+
+
+def _ensure_phone_free(session: Session, phone: str, *, except_id: int | None = None) -> None:
+    stmt = select(Customer.id, Customer.name).where(Customer.phone == phone)
+    if except_id is not None:
+        stmt = stmt.where(Customer.id != except_id)
+    other = session.exec(stmt).first()
+    if other is not None:
+        raise Conflict(f"Another customer ({other.name}) already has the phone number {phone}.", field="phone")
+
+
+def create_customer(*, session: Session, customer_in: CustomerIn) -> Customer:
+    data = _clean(customer_in.model_dump())
+    _ensure_phone_free(session, data["phone"])
+    customer = Customer(**data)
+    session.add(customer)
+    try:
+        session.flush()
+    except sa.exc.IntegrityError as exc:  # a concurrent insert of the same phone
+        session.rollback()
+        raise Conflict(f"Another customer already has the phone number {data['phone']}.", field="phone") from exc
+    log.info("customer.created", customer_id=customer.id, phone=mask_phone(customer.phone))
+    return customer
+
+
+def get_customer(*, session: Session, customer_id: int) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"Customer {customer_id} not found.")
+    return customer
+
+
+def update_customer(*, session: Session, customer_id: int, patch: CustomerPatch) -> Customer:
+    customer = get_customer(session=session, customer_id=customer_id)
+    given = patch.model_dump(exclude_unset=True)
+    if "name" in given and given["name"] is None:
+        raise ValidationFailed("Name is required.", field="name")
+    if "phone" in given and given["phone"] is None:
+        raise ValidationFailed("Phone number is required.", field="phone")
+    data = _clean(given)
+    if "phone" in data and data["phone"] != customer.phone:
+        _ensure_phone_free(session, data["phone"], except_id=customer.id)
+    for key, value in data.items():
+        setattr(customer, key, value)
+    customer.updated_at = utcnow()
+    session.add(customer)
+    try:
+        session.flush()
+    except sa.exc.IntegrityError as exc:
+        session.rollback()
+        raise Conflict("Another customer already has this phone number.", field="phone") from exc
+    log.info("customer.updated", customer_id=customer.id, fields=sorted(data))
+    return customer
+
+
+def delete_customer(*, session: Session, customer_id: int) -> None:
+    customer = get_customer(session=session, customer_id=customer_id)
+    session.delete(customer)
+    session.flush()
+    log.info("customer.deleted", customer_id=customer_id)
+
+
+def _search_clause(q: str):
+    q = q.strip()
+    like = f"%{q.lower()}%"
+    clauses = [func.lower(Customer.name).like(like), func.lower(Customer.email).like(like)]
+    digits = "".join(ch for ch in q if ch.isdigit())
+    if len(digits) >= 3:
+        clauses.append(Customer.phone.like(f"%{digits}%"))
+    return or_(*clauses)
+
+
+def list_customers(
+    *, session: Session, q: str | None = None, phone: str | None = None, email: str | None = None,
+    do_not_call: bool | None = None, sort: str = "name", descending: bool = False,
+    limit: int = 25, offset: int = 0,
+) -> tuple[list[Customer], int]:
+    """One page of customers and the total that match."""
+    if sort not in SORTABLE:
+        raise ValidationFailed(f"Cannot sort by '{sort}' (use one of: {', '.join(SORTABLE)}).", field="sort")
+    limit = max(1, min(int(limit), MAX_PAGE))
+    offset = max(0, int(offset))
+    conditions = []
+    if q and q.strip():
+        conditions.append(_search_clause(q))
+    if phone:
+        conditions.append(Customer.phone == normalize_phone(phone))
+    if email:
+        conditions.append(Customer.email == email.strip().lower())
+    if do_not_call is not None:
+        conditions.append(Customer.do_not_call == do_not_call)
+    column = SORTABLE[sort]
+    order = [column.desc() if descending else column.asc(), Customer.id.asc()]
+    items = list(session.exec(select(Customer).where(*conditions).order_by(*order).limit(limit).offset(offset)))
+    total = session.exec(select(func.count()).select_from(Customer).where(*conditions)).one()
+    return items, total
+
+
+def find_by_phone(*, session: Session, phone: str) -> Customer | None:
+    return session.exec(select(Customer).where(Customer.phone == phone)).first()
+
+
+def count_customers(*, session: Session) -> int:
+    return session.exec(select(func.count()).select_from(Customer)).one()
+
+
+# --- CSV import --------------------------------------------------------------------------------
+
+HEADER_ALIASES = {
+    "name": {"name", "full name", "full_name", "customer", "customer name"},
+    "phone": {"phone", "phone number", "phone_number", "mobile", "tel", "telephone"},
+    "email": {"email", "e-mail", "email address", "mail"},
+    "timezone": {"timezone", "time zone", "time_zone", "tz"},
+    "do_not_call": {"do_not_call", "do not call", "dnc"},
+    "notes": {"notes", "note", "comment", "comments"},
+}
+TRUTHY = {"1", "true", "yes", "y", "x"}
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # {"row": n, "reason": "..."}
+
+    @property
+    def total_rows(self) -> int:
+        return self.created + len(self.skipped)
+
+
+def import_customers_csv(*, session: Session, content: str | bytes) -> ImportReport:
+    """Create a customer per valid row; every skipped row is reported with its reason."""
+    if isinstance(content, bytes):
+        try:
+            content = content.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ValidationFailed("The file is not UTF-8 text. Save it as CSV (UTF-8).", field="file") from exc
+    content = content.lstrip("\ufeff")
+    try:
+        dialect = csv.Sniffer().sniff(content[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(content), dialect)
+    try:
+        header = next(reader)
+    except StopIteration as exc:
+        raise ValidationFailed("The file is empty.", field="file") from exc
+    columns: dict[str, int] = {}
+    for index, title in enumerate(header):
+        key = title.strip().lower()
+        for target, aliases in HEADER_ALIASES.items():
+            if key in aliases and target not in columns:
+                columns[target] = index
+    missing = [c for c in ("name", "phone") if c not in columns]
+    if missing:
+        raise ValidationFailed(
+            f"The header row needs the column(s) {', '.join(missing)}; found: {', '.join(header) or 'nothing'}.",
+            field="file",
+        )
+    report = ImportReport()
+    seen: dict[str, int] = {}
+    existing = set()
+    for row_number, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if report.total_rows >= MAX_IMPORT_ROWS:
+            report.skipped.append({"row": row_number, "reason": f"more than {MAX_IMPORT_ROWS} rows; split the file"})
+            break
+        raw = {k: (row[i] if i < len(row) else "") for k, i in columns.items()}
+        if "do_not_call" in raw:
+            raw["do_not_call"] = raw["do_not_call"].strip().lower() in TRUTHY
+        try:
+            data = _clean(raw)
+        except ValidationFailed as exc:
+            reason = "; ".join(f"{k}: {v}" for k, v in exc.errors.items()) or exc.message
+            report.skipped.append({"row": row_number, "reason": reason})
+            continue
+        phone = data["phone"]
+        if phone in seen:
+            report.skipped.append({"row": row_number, "reason": f"phone {phone} repeats row {seen[phone]}"})
+            continue
+        seen[phone] = row_number
+        if phone in existing or find_by_phone(session=session, phone=phone) is not None:
+            existing.add(phone)
+            report.skipped.append({"row": row_number, "reason": f"a customer with phone {phone} already exists"})
+            continue
+        session.add(Customer(**data))
+        report.created += 1
+    session.flush()
+    log.info("customers.imported", created=report.created, skipped=len(report.skipped))
+    return report
