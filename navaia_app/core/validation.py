@@ -52,10 +52,26 @@ def timezone_names() -> list[str]:
     return sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/"))) + ["UTC"]
 
 
+@lru_cache
+def _zones_by_lower_name() -> dict[str, str]:
+    # available_timezones() walks the tz database on every call: read it once per process.
+    return {name.lower(): name for name in available_timezones() | {"UTC"}}
+
+
 def validate_timezone(value: str | None, *, field: str = "timezone") -> str | None:
+    """An IANA zone name in its canonical spelling (`europe/paris` -> `Europe/Paris`), or None when empty."""
     value = (value or "").strip()
     if not value:
         return None
-    if value not in set(timezone_names()) and value not in available_timezones():
+    canonical = _zones_by_lower_name().get(value.lower())
+    if canonical is None:
         raise ValidationFailed(f"'{value}' is not a known time zone (use an IANA name like Europe/Paris).", field=field)
-    return value
+    return canonical
+
+
+def display_phone(e164: str) -> str:
+    """An E.164 number as people read it (+1 212-555-0147)."""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164

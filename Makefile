@@ -1,0 +1,49 @@
+# Navaia: `make run` and `make test` work on a fresh machine with Python 3.11+, Node.js and npm.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+export PATH := $(CURDIR)/.tools/node_modules/.bin:$(PATH)
+export REFLEX_USE_NPM := 1
+export REFLEX_TELEMETRY_ENABLED := false
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: run test install install-dev node chromium worker migrate bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed node
+install-dev: $(VENV)/.installed-dev node chromium
+
+node:
+	@scripts/ensure-node.sh
+
+chromium:
+	@scripts/ensure-chromium.sh
+
+migrate: install
+	$(VENV)/bin/python -m navaia_app.cli migrate
+
+run: install
+	@scripts/run.sh
+
+worker: install
+	$(VENV)/bin/python -m navaia_app.cli worker
+
+test: install-dev
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+bench: install-dev
+	for b in bench/*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
+
+clean:
+	rm -rf .web .states __pycache__ .pytest_cache

@@ -1,0 +1,172 @@
+"""Sign-in state for the Reflex UI. Every data handler checks the user itself via `authenticated`."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from contextvars import ContextVar
+
+import reflex as rx
+
+from navaia_app.auth import service
+from navaia_app.auth.models import User
+from navaia_app.core.db import session_scope
+from navaia_app.core.errors import DomainError
+from navaia_app.core.settings import get_settings
+from navaia_app.ui import routes
+
+_actor: ContextVar[User | None] = ContextVar("navaia_actor", default=None)
+COOKIE = "navaia_session"
+
+
+def actor() -> User:
+    """The user on whose behalf the current event handler runs (set by `authenticated`)."""
+    user = _actor.get()
+    if user is None:
+        raise RuntimeError("actor() used outside an @authenticated handler")
+    return user
+
+
+def _signed_out():
+    return [rx.remove_cookie(COOKIE, {"path": "/"}), rx.redirect(routes.LOGIN)]
+
+
+def authenticated(fn=None, *, admin: bool = False):
+    """Run the handler only for a signed-in (and, if asked, admin) user; otherwise go to the login page."""
+
+    def decorate(handler):
+        def _resolve(self):
+            with session_scope() as session:
+                user = service.resolve_session(session=session, token=self.session_token, kind="web")
+            if user is None:
+                return None, _signed_out()
+            if admin and user.role != "admin":
+                return None, rx.toast.error("Only an administrator can do this.")
+            return user, None
+
+        if inspect.iscoroutinefunction(handler):
+            @functools.wraps(handler)
+            async def async_wrapper(self, *args, **kwargs):
+                user, refusal = _resolve(self)
+                if user is None:
+                    return refusal
+                token = _actor.set(user)
+                try:
+                    return await handler(self, *args, **kwargs)
+                finally:
+                    _actor.reset(token)
+            return async_wrapper
+
+        @functools.wraps(handler)
+        def wrapper(self, *args, **kwargs):
+            user, refusal = _resolve(self)
+            if user is None:
+                return refusal
+            token = _actor.set(user)
+            try:
+                return handler(self, *args, **kwargs)
+            finally:
+                _actor.reset(token)
+        return wrapper
+
+    return decorate(fn) if fn is not None else decorate
+
+
+def field_errors(exc: DomainError) -> dict[str, str]:
+    return dict(exc.errors) if exc.errors else {"_form": exc.message}
+
+
+class AuthState(rx.State):
+    session_token: str = rx.Cookie("", name=COOKIE, same_site="strict", path="/",
+                                   secure=get_settings().public_base_url.startswith("https"),
+                                   max_age=get_settings().session_absolute_hours * 3600)
+    user_id: int = 0
+    user_name: str = ""
+    user_email: str = ""
+    user_role: str = ""
+    signup_open: bool = False
+    auth_error: str = ""
+    auth_field_errors: dict[str, str] = {}
+    auth_busy: bool = False
+
+    @rx.var
+    def is_admin(self) -> bool:
+        return self.user_role == "admin"
+
+    @rx.var
+    def user_initials(self) -> str:
+        parts = [p for p in self.user_name.split() if p]
+        return "".join(p[0] for p in parts[:2]).upper() or "?"
+
+    def _client(self) -> str:
+        try:
+            return self.router.session.client_ip or "unknown"
+        except Exception:
+            return "unknown"
+
+    def _load_user(self, user: User) -> None:
+        self.user_id, self.user_name, self.user_email, self.user_role = user.id, user.name, user.email, user.role
+
+    def _clear_user(self) -> None:
+        self.user_id, self.user_name, self.user_email, self.user_role = 0, "", "", ""
+
+    @rx.event
+    def require_login(self):
+        """on_load of every protected page: no valid session, no page."""
+        with session_scope() as session:
+            user = service.resolve_session(session=session, token=self.session_token, kind="web")
+        if user is None:
+            self._clear_user()
+            return _signed_out()
+        self._load_user(user)
+
+    @rx.event
+    def open_public_page(self):
+        """on_load of login/register: signed-in people go to the dashboard."""
+        self.auth_error, self.auth_field_errors = "", {}
+        with session_scope() as session:
+            user = service.resolve_session(session=session, token=self.session_token, kind="web")
+            self.signup_open = service.signup_open(session=session)
+        if user is not None:
+            self._load_user(user)
+            return rx.redirect(routes.DASHBOARD)
+
+    @rx.event
+    def login(self, form_data: dict):
+        self.auth_error, self.auth_field_errors = "", {}
+        email, password = str(form_data.get("email", "")), str(form_data.get("password", ""))
+        try:
+            with session_scope() as session:
+                user = service.authenticate(session=session, email=email, password=password, client=self._client())
+                self.session_token = service.start_session(session=session, user=user, kind="web",
+                                                           client=self._client(), replaces=self.session_token)
+                self._load_user(user)
+        except DomainError as exc:
+            self.auth_error = exc.message
+            return
+        return rx.redirect(routes.DASHBOARD)
+
+    @rx.event
+    def register(self, form_data: dict):
+        self.auth_error, self.auth_field_errors = "", {}
+        try:
+            with session_scope() as session:
+                user = service.register(session=session, email=str(form_data.get("email", "")),
+                                        password=str(form_data.get("password", "")),
+                                        name=str(form_data.get("name", "")))
+                self.session_token = service.start_session(session=session, user=user, kind="web",
+                                                           client=self._client(), replaces=self.session_token)
+                self._load_user(user)
+        except DomainError as exc:
+            self.auth_field_errors = field_errors(exc)
+            self.auth_error = exc.message if not exc.errors else "Please correct the fields marked below."
+            return
+        return [rx.redirect(routes.DASHBOARD), rx.toast.success(f"Welcome, {user.name}!")]
+
+    @rx.event
+    def logout(self):
+        with session_scope() as session:
+            service.end_session(session=session, token=self.session_token)
+        self.session_token = ""
+        self._clear_user()
+        return _signed_out()

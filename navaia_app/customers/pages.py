@@ -1,0 +1,226 @@
+from __future__ import annotations
+
+import reflex as rx
+
+from navaia_app.core.validation import timezone_names
+from navaia_app.customers.state import CustomersState as S
+from navaia_app.ui.layout import empty_state, field_error, pager
+
+UPLOAD_ID = "customers-csv"
+
+
+def _sort_header(label: str, column: str, **props) -> rx.Component:
+    arrow = rx.cond(S.sort == column, rx.cond(S.descending, " ↓", " ↑"), "")
+    return rx.table.column_header_cell(
+        rx.button(label, arrow, variant="ghost", size="1", on_click=S.sort_by(column), color_scheme="gray"),
+        **props,
+    )
+
+
+def _plain_header(label: str, **props) -> rx.Component:
+    return rx.table.column_header_cell(rx.text(label, size="1", weight="medium", color_scheme="gray"), **props)
+
+
+def _row(row) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.vstack(rx.text(row.name, weight="medium"),
+                                rx.text(row.email, size="1", color_scheme="gray"), spacing="0")),
+        rx.table.cell(rx.text(row.phone_display, font_family="monospace", size="2", title=row.phone)),
+        rx.table.cell(rx.text(row.timezone, size="2"), display=["none", "none", "table-cell"]),
+        rx.table.cell(
+            rx.cond(row.do_not_call,
+                    rx.badge("Do not call", color_scheme="red", variant="soft"),
+                    rx.badge("Callable", color_scheme="green", variant="soft")),
+        ),
+        rx.table.cell(rx.text(row.created, size="2"), display=["none", "none", "table-cell"]),
+        rx.table.cell(
+            rx.hstack(
+                rx.icon_button(rx.icon("pencil", size=14), variant="ghost", size="1",
+                               on_click=S.open_edit(row.id), aria_label="Edit customer"),
+                rx.icon_button(rx.icon("phone-off", size=14), variant="ghost", size="1",
+                               on_click=S.toggle_dnc(row.id), aria_label="Toggle do-not-call"),
+                rx.icon_button(rx.icon("trash-2", size=14), variant="ghost", size="1", color_scheme="red",
+                               on_click=S.ask_delete(row.id, row.name), aria_label="Delete customer"),
+                spacing="1",
+            )
+        ),
+        align="center",
+    )
+
+
+def _field(label: str, name: str, placeholder: str = "", type_: str = "text", **props) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, as_="label", size="2", weight="medium", html_for=f"customer-{name}"),
+        rx.input(name=name, id=f"customer-{name}", placeholder=placeholder, type=type_,
+                 default_value=S.form_values.get(name, ""), width="100%",
+                 color_scheme=rx.cond(S.form_errors.contains(name), "red", "gray"), **props),
+        field_error(S.form_errors.get(name, "")),
+        spacing="1", width="100%",
+    )
+
+
+def _form_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(rx.cond(S.editing_id > 0, "Edit customer", "New customer")),
+            rx.dialog.description("Phone numbers are stored in international (E.164) form.", size="2",
+                                  color_scheme="gray", margin_bottom="1rem"),
+            rx.form(
+                rx.vstack(
+                    _field("Name", "name", "Jane Cooper", required=True, max_length=120),
+                    _field("Phone", "phone", "+1 212 555 0147", type_="tel", required=True),
+                    _field("Email", "email", "jane@example.com", type_="email"),
+                    rx.vstack(
+                        rx.text("Time zone", as_="label", size="2", weight="medium", html_for="customer-timezone"),
+                        rx.el.input(name="timezone", id="customer-timezone", list="tz-options",
+                                    placeholder="e.g. America/New_York (empty: business time zone)",
+                                    default_value=S.form_values.get("timezone", ""),
+                                    class_name="rt-reset rt-TextFieldInput",
+                                    style={"width": "100%", "padding": "6px 8px", "borderRadius": "6px",
+                                           "border": f"1px solid {rx.color('gray', 7)}"}),
+                        rx.el.datalist(*[rx.el.option(value=z) for z in timezone_names()], id="tz-options"),
+                        field_error(S.form_errors.get("timezone", "")),
+                        spacing="1", width="100%",
+                    ),
+                    rx.vstack(
+                        rx.text("Notes", as_="label", size="2", weight="medium", html_for="customer-notes"),
+                        rx.text_area(name="notes", id="customer-notes", default_value=S.form_values.get("notes", ""),
+                                     width="100%", max_length=2000),
+                        field_error(S.form_errors.get("notes", "")),
+                        spacing="1", width="100%",
+                    ),
+                    rx.checkbox("Do not call (excluded from campaigns)", checked=S.form_dnc,
+                                on_change=S.set_form_dnc),
+                    field_error(S.form_errors.get("_form", "")),
+                    rx.hstack(
+                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
+                        rx.button(rx.cond(S.editing_id > 0, "Save", "Add customer"), type="submit",
+                                  id="customer-submit"),
+                        justify="end", width="100%", spacing="3",
+                    ),
+                    spacing="3",
+                ),
+                on_submit=S.save,
+                key=S.editing_id.to_string() + rx.cond(S.form_open, "-open", "-closed"),
+            ),
+            max_width="480px",
+        ),
+        open=S.form_open,
+        on_open_change=S.set_form_open,
+    )
+
+
+def _delete_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Delete customer"),
+            rx.alert_dialog.description(
+                rx.text("Delete ", rx.text.strong(S.delete_name),
+                        "? Their bookings go too; tickets and calls stay, without the link. This cannot be undone.")
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray",
+                                                 on_click=S.cancel_delete)),
+                rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=S.confirm_delete,
+                                                 id="confirm-delete")),
+                justify="end", spacing="3", margin_top="1rem",
+            ),
+        ),
+        open=S.delete_id > 0,
+    )
+
+
+def _import_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Import customers from CSV"),
+            rx.dialog.description(
+                "A header row with at least name and phone; optional email, timezone, do_not_call, notes. "
+                "Rows with errors are skipped and listed with the reason.", size="2", color_scheme="gray"),
+            rx.upload(
+                rx.vstack(rx.icon("upload", size=20), rx.text("Drop a .csv file here or click to choose", size="2"),
+                          align="center", spacing="1"),
+                id=UPLOAD_ID, accept={"text/csv": [".csv"], "text/plain": [".csv", ".txt"]}, max_files=1,
+                border=f"1px dashed {rx.color('gray', 7)}", padding="1.5rem", border_radius="10px", width="100%",
+                margin_y="1rem",
+            ),
+            rx.text(rx.selected_files(UPLOAD_ID).join(", "), size="2"),
+            field_error(S.import_error),
+            rx.cond(
+                S.import_created >= 0,
+                rx.vstack(
+                    rx.callout(rx.text("Created ", S.import_created, ", skipped ", S.import_skipped.length(), "."),
+                               icon="info", width="100%"),
+                    rx.cond(
+                        S.import_skipped.length() > 0,
+                        rx.scroll_area(
+                            rx.table.root(
+                                rx.table.header(rx.table.row(rx.table.column_header_cell("Row"),
+                                                             rx.table.column_header_cell("Why it was skipped"))),
+                                rx.table.body(rx.foreach(S.import_skipped, lambda s: rx.table.row(
+                                    rx.table.cell(s["row"]), rx.table.cell(s["reason"])))),
+                                size="1",
+                            ),
+                            max_height="240px",
+                        ),
+                    ),
+                    width="100%",
+                ),
+            ),
+            rx.hstack(
+                rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray")),
+                rx.button("Import", on_click=S.import_csv(rx.upload_files(upload_id=UPLOAD_ID)), id="import-submit"),
+                justify="end", spacing="3", margin_top="1rem",
+            ),
+            max_width="560px",
+        ),
+        open=S.import_open,
+        on_open_change=S.set_import_open,
+    )
+
+
+def customers_page() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.input(rx.input.slot(rx.icon("search", size=16)), placeholder="Search name, phone or email",
+                     default_value=S.search, on_change=S.set_search.debounce(300), id="customer-search",
+                     width=["100%", "320px"], max_length=200),
+            rx.spacer(),
+            rx.button(rx.icon("file-up", size=16), "Import CSV", variant="soft",
+                      on_click=S.set_import_open(True)),
+            rx.button(rx.icon("plus", size=16), "New customer", on_click=S.open_new, id="new-customer"),
+            width="100%", spacing="3", flex_wrap="wrap", align="center",
+        ),
+        field_error(S.load_error),
+        rx.cond(
+            S.total > 0,
+            rx.box(
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            _sort_header("Name", "name"),
+                            _sort_header("Phone", "phone"),
+                            _plain_header("Time zone", display=["none", "none", "table-cell"]),
+                            _plain_header("Calls"),
+                            _sort_header("Added", "created_at", display=["none", "none", "table-cell"]),
+                            rx.table.column_header_cell(""),
+                        )
+                    ),
+                    rx.table.body(rx.foreach(S.rows, _row)),
+                    variant="surface", size="2", width="100%",
+                ),
+                pager(S),
+                width="100%", overflow_x="auto",
+            ),
+            rx.cond(
+                S.search != "",
+                empty_state("search-x", "No customer matches", "Try part of a name, an email or a few digits."),
+                empty_state("users", "No customers yet", "Add your first customer or import a CSV file.",
+                            rx.button(rx.icon("plus", size=16), "New customer", on_click=S.open_new)),
+            ),
+        ),
+        _form_dialog(),
+        _delete_dialog(),
+        _import_dialog(),
+        spacing="4", width="100%",
+    )

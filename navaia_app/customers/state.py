@@ -1,0 +1,233 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import reflex as rx
+
+from navaia_app.auth.state import AuthState, authenticated, field_errors
+from navaia_app.core.db import session_scope
+from navaia_app.core.errors import DomainError
+from navaia_app.core.validation import display_phone
+from navaia_app.customers import service
+from navaia_app.customers.models import CustomerIn, CustomerPatch
+from navaia_app.ui.paging import PagedMixin
+
+EMPTY_FORM = {"name": "", "phone": "", "email": "", "timezone": "", "notes": "", "do_not_call": False}
+
+
+@dataclass
+class CustomerRow:
+    id: int
+    name: str
+    phone: str
+    phone_display: str
+    email: str
+    timezone: str
+    do_not_call: bool
+    notes: str
+    created: str
+
+
+def _row(c) -> CustomerRow:
+    return CustomerRow(id=c.id, name=c.name, phone=c.phone, phone_display=display_phone(c.phone), email=c.email or "", timezone=c.timezone or "",
+                       do_not_call=c.do_not_call, notes=c.notes or "", created=c.created_at.strftime("%Y-%m-%d"))
+
+
+class CustomersState(PagedMixin, AuthState):
+    rows: list[CustomerRow] = []
+    search: str = ""
+    sort: str = "name"
+    descending: bool = False
+    load_error: str = ""
+
+    form_open: bool = False
+    editing_id: int = 0
+    form_values: dict[str, str] = {}
+    form_dnc: bool = False
+    form_errors: dict[str, str] = {}
+    form_busy: bool = False
+
+    delete_id: int = 0
+    delete_name: str = ""
+
+    import_open: bool = False
+    import_created: int = -1
+    import_skipped: list[dict[str, str]] = []
+    import_error: str = ""
+
+    def _reload(self) -> None:
+        try:
+            with session_scope() as session:
+                items, total = service.list_customers(session=session, q=self.search, sort=self.sort,
+                                                      descending=self.descending, limit=self.page_size,
+                                                      offset=self.offset)
+                self.total = total
+                if items == [] and total and self.page > 1:
+                    self._clamp_page()
+                    items, _ = service.list_customers(session=session, q=self.search, sort=self.sort,
+                                                      descending=self.descending, limit=self.page_size,
+                                                      offset=self.offset)
+                self.rows = [_row(c) for c in items]
+            self.load_error = ""
+        except DomainError as exc:
+            self.load_error = exc.message
+
+    @rx.event
+    @authenticated
+    def load(self):
+        self._reload()
+
+    @rx.event
+    @authenticated
+    def set_search(self, value: str):
+        self.search = value[:200]
+        self.page = 1
+        self._reload()
+
+    @rx.event
+    @authenticated
+    def sort_by(self, column: str):
+        if column not in service.SORTABLE:
+            return
+        self.descending = not self.descending if self.sort == column else False
+        self.sort = column
+        self.page = 1
+        self._reload()
+
+    @rx.event
+    @authenticated
+    def next_page(self):
+        self.page += 1
+        self._clamp_page()
+        self._reload()
+
+    @rx.event
+    @authenticated
+    def prev_page(self):
+        self.page -= 1
+        self._clamp_page()
+        self._reload()
+
+    # --- create / edit -------------------------------------------------------------------
+
+    @rx.event
+    def open_new(self):
+        self.editing_id, self.form_values, self.form_dnc, self.form_errors = 0, {}, False, {}
+        self.form_open = True
+
+    @rx.event
+    @authenticated
+    def open_edit(self, customer_id: int):
+        with session_scope() as session:
+            try:
+                c = service.get_customer(session=session, customer_id=customer_id)
+            except DomainError as exc:
+                return rx.toast.error(exc.message)
+            self.form_values = {"name": c.name, "phone": c.phone, "email": c.email or "",
+                                "timezone": c.timezone or "", "notes": c.notes or ""}
+            self.form_dnc = c.do_not_call
+        self.editing_id, self.form_errors = customer_id, {}
+        self.form_open = True
+
+    @rx.event
+    def set_form_open(self, value: bool):
+        self.form_open = value
+        if not value:
+            self.form_errors = {}
+
+    @rx.event
+    def set_form_dnc(self, value: bool):
+        self.form_dnc = bool(value)
+
+    @rx.event
+    @authenticated
+    def save(self, form_data: dict):
+        data = {k: str(form_data.get(k, "") or "") for k in ("name", "phone", "email", "timezone", "notes")}
+        self.form_values = data
+        try:
+            with session_scope() as session:
+                if self.editing_id:
+                    customer = service.update_customer(
+                        session=session, customer_id=self.editing_id,
+                        patch=CustomerPatch(**data, do_not_call=self.form_dnc))
+                    message = f"Saved {customer.name}."
+                else:
+                    customer = service.create_customer(
+                        session=session, customer_in=CustomerIn(**data, do_not_call=self.form_dnc))
+                    message = f"Added {customer.name}."
+        except DomainError as exc:
+            self.form_errors = field_errors(exc)
+            return
+        except ValueError as exc:  # pydantic refused the shape
+            self.form_errors = {"_form": str(exc)}
+            return
+        self.form_errors, self.form_open = {}, False
+        self._reload()
+        return rx.toast.success(message)
+
+    @rx.event
+    @authenticated
+    def toggle_dnc(self, customer_id: int):
+        try:
+            with session_scope() as session:
+                c = service.get_customer(session=session, customer_id=customer_id)
+                c = service.update_customer(session=session, customer_id=customer_id,
+                                            patch=CustomerPatch(do_not_call=not c.do_not_call))
+                state = "on" if c.do_not_call else "off"
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self._reload()
+        return rx.toast.info(f"Do-not-call is {state} for {c.name}.")
+
+    # --- delete ---------------------------------------------------------------------------
+
+    @rx.event
+    def ask_delete(self, customer_id: int, name: str):
+        self.delete_id, self.delete_name = customer_id, name
+
+    @rx.event
+    def cancel_delete(self):
+        self.delete_id, self.delete_name = 0, ""
+
+    @rx.event
+    @authenticated
+    def confirm_delete(self):
+        name = self.delete_name
+        try:
+            with session_scope() as session:
+                service.delete_customer(session=session, customer_id=self.delete_id)
+        except DomainError as exc:
+            self.delete_id = 0
+            return rx.toast.error(exc.message)
+        self.delete_id, self.delete_name = 0, ""
+        self._reload()
+        return rx.toast.success(f"Deleted {name}.")
+
+    # --- CSV import -----------------------------------------------------------------------
+
+    @rx.event
+    def set_import_open(self, value: bool):
+        self.import_open = value
+        self.import_created, self.import_skipped, self.import_error = -1, [], ""
+
+    @rx.event
+    @authenticated
+    async def import_csv(self, files: list[rx.UploadFile]):
+        self.import_created, self.import_skipped, self.import_error = -1, [], ""
+        if not files:
+            self.import_error = "Choose a CSV file first."
+            return
+        content = await files[0].read()
+        if len(content) > 20 * 1024 * 1024:
+            self.import_error = "The file is larger than 20 MB."
+            return
+        try:
+            with session_scope() as session:
+                report = service.import_customers_csv(session=session, content=content)
+        except DomainError as exc:
+            self.import_error = exc.message
+            return
+        self.import_created = report.created
+        self.import_skipped = [{"row": str(s["row"]), "reason": s["reason"]} for s in report.skipped[:500]]
+        self._reload()
+        return rx.toast.success(f"Imported {report.created} customers, skipped {len(report.skipped)}.")

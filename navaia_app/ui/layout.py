@@ -1,0 +1,213 @@
+"""The app shell: sidebar, header and the `protected` page wrapper."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import reflex as rx
+
+from navaia_app.auth.state import AuthState
+from navaia_app.ui import routes
+
+NAV = [
+    ("Dashboard", routes.DASHBOARD, "layout-dashboard"),
+    ("Customers", routes.CUSTOMERS, "users"),
+    ("Tickets", routes.TICKETS, "ticket"),
+    ("Bookings", routes.BOOKINGS, "calendar-days"),
+    ("Campaigns", routes.CAMPAIGNS, "megaphone"),
+    ("Conversations", routes.CONVERSATIONS, "messages-square"),
+    ("Support Agent", routes.SUPPORT_AGENT, "headset"),
+    ("Playground", routes.PLAYGROUND, "flask-conical"),
+    ("Settings", routes.SETTINGS, "settings"),
+]
+
+
+def _nav_item(label: str, href: str, icon: str) -> rx.Component:
+    path = rx.State.router.page.path
+    active = (path == href) if href == "/" else path.startswith(href)
+    return rx.link(
+        rx.hstack(rx.icon(icon, size=18), rx.text(label, size="2", weight="medium"), spacing="3", align="center"),
+        href=href,
+        underline="none",
+        padding_x="0.75rem",
+        padding_y="0.5rem",
+        border_radius="8px",
+        width="100%",
+        color=rx.cond(active, rx.color("accent", 11), rx.color("gray", 11)),
+        background=rx.cond(active, rx.color("accent", 3), "transparent"),
+        _hover={"background": rx.color("gray", 3)},
+        aria_current=rx.cond(active, "page", ""),
+    )
+
+
+def _brand() -> rx.Component:
+    return rx.hstack(
+        rx.center(rx.icon("audio-lines", size=18, color="white"), background=rx.color("accent", 9),
+                  border_radius="8px", width="32px", height="32px"),
+        rx.heading("Navaia", size="5", weight="bold"),
+        align="center", spacing="2", padding_x="0.75rem", padding_y="0.5rem",
+    )
+
+
+def _nav_list() -> rx.Component:
+    return rx.vstack(*[_nav_item(*item) for item in NAV], spacing="1", width="100%")
+
+
+def sidebar() -> rx.Component:
+    return rx.box(
+        rx.vstack(_brand(), _nav_list(), spacing="4", width="100%"),
+        display=["none", "none", "block"],
+        width="232px",
+        min_width="232px",
+        height="100vh",
+        position="sticky",
+        top="0",
+        padding="1rem 0.75rem",
+        border_right=f"1px solid {rx.color('gray', 5)}",
+        background=rx.color("gray", 1),
+    )
+
+
+def _mobile_menu() -> rx.Component:
+    return rx.box(
+        rx.drawer.root(
+            rx.drawer.trigger(rx.icon_button(rx.icon("menu"), variant="ghost", aria_label="Open menu")),
+            rx.drawer.overlay(z_index="5"),
+            rx.drawer.portal(
+                rx.drawer.content(
+                    rx.vstack(_brand(), _nav_list(), spacing="4", width="100%"),
+                    padding="1rem", width="260px", height="100%", background=rx.color("gray", 1),
+                    top="0", left="0", z_index="10",
+                )
+            ),
+            direction="left",
+        ),
+        display=["block", "block", "none"],
+    )
+
+
+def header(title: str) -> rx.Component:
+    return rx.hstack(
+        rx.hstack(_mobile_menu(), rx.heading(title, size="6"), align="center", spacing="3"),
+        rx.spacer(),
+        rx.hstack(
+            rx.color_mode.button(variant="ghost", aria_label="Switch light or dark mode"),
+            rx.menu.root(
+                rx.menu.trigger(
+                    rx.button(
+                        rx.avatar(fallback=AuthState.user_initials, size="2", radius="full"),
+                        rx.vstack(
+                            rx.text(AuthState.user_name, size="2", weight="medium", id="header-user-name"),
+                            rx.text(AuthState.user_role, size="1", color_scheme="gray"),
+                            spacing="0", align="start", display=["none", "flex"],
+                        ),
+                        variant="ghost", size="3", aria_label="Account menu",
+                    )
+                ),
+                rx.menu.content(
+                    rx.menu.item(AuthState.user_email, disabled=True),
+                    rx.menu.separator(),
+                    rx.menu.item(rx.hstack(rx.icon("settings", size=14), rx.text("Settings")),
+                                 on_click=rx.redirect(routes.SETTINGS)),
+                    rx.menu.item(rx.hstack(rx.icon("log-out", size=14), rx.text("Sign out")),
+                                 on_click=AuthState.logout, color="red", id="sign-out"),
+                ),
+            ),
+            align="center", spacing="3",
+        ),
+        width="100%",
+        align="center",
+        padding_y="0.75rem",
+        padding_x=["1rem", "1.5rem"],
+        border_bottom=f"1px solid {rx.color('gray', 5)}",
+        position="sticky",
+        top="0",
+        background=rx.color("gray", 1),
+        z_index="4",
+    )
+
+
+def shell(title: str, content: rx.Component) -> rx.Component:
+    return rx.hstack(
+        sidebar(),
+        rx.box(
+            header(title),
+            rx.box(
+                rx.cond(AuthState.user_id > 0, content, rx.center(rx.spinner(size="3"), padding="4rem")),
+                padding=["1rem", "1.5rem"],
+                max_width="1400px",
+            ),
+            flex="1",
+            min_width="0",
+        ),
+        spacing="0",
+        width="100%",
+        align="start",
+        min_height="100vh",
+    )
+
+
+def protected(app: rx.App, route: str, title: str, on_load: list | None = None) -> Callable:
+    """Register a page inside the shell; its on_load first checks the session."""
+
+    def decorate(content_fn: Callable[[], rx.Component]):
+        app.add_page(
+            lambda: shell(title, content_fn()),
+            route=route,
+            title=f"{title} · Navaia",
+            on_load=[AuthState.require_login, *(on_load or [])],
+        )
+        return content_fn
+
+    return decorate
+
+
+def empty_state(icon: str, title: str, text: str, *actions: rx.Component) -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.icon(icon, size=32, color=rx.color("gray", 9)),
+            rx.heading(title, size="4"),
+            rx.text(text, color_scheme="gray", size="2", text_align="center", max_width="420px"),
+            *actions,
+            align="center", spacing="2",
+        ),
+        padding="3rem",
+        border=f"1px dashed {rx.color('gray', 6)}",
+        border_radius="12px",
+        width="100%",
+    )
+
+
+def stat_card(label: str, value, icon: str, hint=None) -> rx.Component:
+    return rx.card(
+        rx.hstack(
+            rx.vstack(
+                rx.text(label, size="2", color_scheme="gray"),
+                rx.heading(value, size="7"),
+                *([rx.text(hint, size="1", color_scheme="gray")] if hint is not None else []),
+                spacing="1",
+            ),
+            rx.spacer(),
+            rx.icon(icon, size=22, color=rx.color("accent", 9)),
+            align="start",
+        ),
+        width="100%",
+    )
+
+
+def field_error(message) -> rx.Component:
+    return rx.cond(message != "", rx.text(message, color="red", size="1", role="alert"), rx.fragment())
+
+
+def pager(state) -> rx.Component:
+    """Previous / next for a state with page, page_count, total, prev_page and next_page."""
+    return rx.hstack(
+        rx.text(state.range_label, size="2", color_scheme="gray"),
+        rx.spacer(),
+        rx.button(rx.icon("chevron-left", size=16), "Previous", variant="soft", size="1",
+                  on_click=state.prev_page, disabled=state.page <= 1, aria_label="Previous page"),
+        rx.text("Page ", state.page, " of ", state.page_count, size="2"),
+        rx.button("Next", rx.icon("chevron-right", size=16), variant="soft", size="1",
+                  on_click=state.next_page, disabled=state.page >= state.page_count, aria_label="Next page"),
+        align="center", width="100%", padding_top="0.75rem", spacing="3",
+    )

@@ -1,0 +1,31 @@
+"""Pagination shared by every table page: the state keeps one page of rows, never a table."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+
+class PagedMixin(rx.State, mixin=True):
+    page: int = 1
+    page_size: int = 25
+    total: int = 0
+
+    @rx.var
+    def page_count(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    @rx.var
+    def range_label(self) -> str:
+        if self.total == 0:
+            return "No results"
+        first = (self.page - 1) * self.page_size + 1
+        last = min(self.total, self.page * self.page_size)
+        return f"{first:,}–{last:,} of {self.total:,}"
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+    def _clamp_page(self) -> None:
+        pages = max(1, -(-self.total // self.page_size))
+        self.page = min(max(1, self.page), pages)

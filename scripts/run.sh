@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `make run`: migrate, seed an empty database, start the job worker and the web app; Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+PORT=${PORT:-3000}
+
+$PY -m navaia_app.cli migrate
+$PY -m navaia_app.cli seed-demo --if-empty
+
+$PY -m navaia_app.cli worker &
+worker=$!
+web=""
+stop() {
+  trap - INT TERM EXIT
+  [ -n "$web" ] && kill -TERM "$web" 2>/dev/null || true
+  kill -TERM "$worker" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+url=${PUBLIC_BASE_URL:-http://localhost:$PORT}
+(
+  for _ in $(seq 1 600); do
+    if curl -fsS -o /dev/null "http://127.0.0.1:$PORT/api/health" 2>/dev/null; then
+      printf '\n  Navaia is running at %s\n  Demo login: %s / %s\n  (Ctrl-C stops the web app and the worker)\n\n' \
+        "$url" "$($PY -c 'from navaia_app.demo import DEMO_EMAIL; print(DEMO_EMAIL)')" \
+        "$($PY -c 'from navaia_app.demo import DEMO_PASSWORD; print(DEMO_PASSWORD)')"
+      exit 0
+    fi
+    sleep 1
+  done
+) &
+.venv/bin/reflex run --env prod --loglevel warning &
+web=$!
+wait "$web"

@@ -1,0 +1,124 @@
+"""Browser tests: the production build of the app in a subprocess, driven by Playwright in Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _chromium() -> str:
+    for path in (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if path and Path(path).exists():
+            return path
+    pytest.fail("Chromium is not installed: run `make test` (it installs it) or set CHROMIUM_PATH")
+
+
+@pytest.fixture(scope="session")
+def e2e_database(tmp_path_factory):
+    """A fresh database for the running app: PostgreSQL when DATABASE_URL points at one, else SQLite."""
+    base = os.environ.get("DATABASE_URL", "")
+    if base.startswith("postgresql"):
+        import sqlalchemy as sa
+
+        name = f"navaia_e2e_{uuid.uuid4().hex[:10]}"
+        admin_url = sa.engine.make_url(base).set(database="postgres")
+        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        yield sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'navaia.db'}"
+
+
+@pytest.fixture(scope="session")
+def live_app(e2e_database, tmp_path_factory):
+    """Start `reflex run --env prod` on a free port against the fresh database; stop it afterwards."""
+    port = _free_port()
+    base_url = f"http://localhost:{port}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": e2e_database,
+        "APP_ENV": "test",
+        "PORT": str(port),
+        "PUBLIC_BASE_URL": base_url,
+        "ALLOWED_ORIGINS": base_url,
+        "ALLOW_SIGNUP": "false",
+        "REFLEX_USE_NPM": "1",
+        "REFLEX_TELEMETRY_ENABLED": "false",
+        "PATH": f"{ROOT / '.tools/node_modules/.bin'}:{os.environ.get('PATH', '')}",
+        "PYTHONPATH": str(ROOT),
+    }
+    subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    log_path = tmp_path_factory.mktemp("e2e-log") / "app.log"
+    log = open(log_path, "w")
+    reflex = shutil.which("reflex", path=str(Path(sys.executable).parent)) or "reflex"
+    proc = subprocess.Popen([reflex, "run", "--env", "prod", "--loglevel", "info"], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 420
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"the app exited early:\n{log_path.read_text()[-4000:]}")
+            try:
+                if httpx.get(f"{base_url}/api/health", timeout=2).status_code == 200 and \
+                        httpx.get(f"{base_url}/login", timeout=5, follow_redirects=True).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the app did not answer within 420 s:\n{log_path.read_text()[-4000:]}")
+            time.sleep(1)
+        yield base_url
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_FLAGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, live_app):
+    context = browser.new_context(base_url=live_app, viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(20_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
