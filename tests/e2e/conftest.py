@@ -54,7 +54,18 @@ def e2e_database(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def live_app(e2e_database, tmp_path_factory):
+def build_lock():
+    """One Reflex build at a time in this checkout (it compiles into ./.web)."""
+    import fcntl
+
+    with open(ROOT / ".web-build.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+        fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def live_app(build_lock, e2e_database, tmp_path_factory):
     """Start `reflex run --env prod` on a free port against the fresh database; stop it afterwards."""
     port = _free_port()
     base_url = f"http://localhost:{port}"
