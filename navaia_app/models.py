@@ -6,12 +6,13 @@ from navaia_app.auth.models import AuthSession, LoginThrottle, User
 from navaia_app.bookings.models import Booking
 from navaia_app.campaigns.models import Campaign, CampaignCall
 from navaia_app.conversations.models import Conversation, WebhookEvent
+from navaia_app.core.live import DataVersion
 from navaia_app.customers.models import Customer
 from navaia_app.tickets.models import Ticket
 
 metadata = SQLModel.metadata
 
 __all__ = [
-    "AuthSession", "Booking", "Campaign", "CampaignCall", "Conversation", "Customer",
+    "AuthSession", "Booking", "DataVersion", "Campaign", "CampaignCall", "Conversation", "Customer",
     "LoginThrottle", "Ticket", "User", "WebhookEvent", "metadata",
 ]

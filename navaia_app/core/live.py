@@ -1,0 +1,33 @@
+"""Live updates: each write bumps a per-topic version in the same transaction; open pages poll the
+versions every few seconds (one indexed read) and reload only what changed. Works across processes."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlmodel import Field, Session, SQLModel
+
+TOPICS = ("customers", "tickets", "bookings", "conversations", "campaigns")
+
+
+class DataVersion(SQLModel, table=True):
+    __tablename__ = "data_versions"
+
+    topic: str = Field(primary_key=True, max_length=40)
+    version: int = Field(default=0)
+
+
+def bump(session: Session, *topics: str) -> None:
+    """Mark topics as changed; commits with the caller's unit of work."""
+    for topic in topics:
+        updated = session.exec(
+            sa.update(DataVersion).where(DataVersion.topic == topic).values(version=DataVersion.version + 1)
+        )
+        if updated.rowcount == 0:
+            session.add(DataVersion(topic=topic, version=1))
+            session.flush()
+
+
+def versions(session: Session, topics: tuple[str, ...] | list[str]) -> dict[str, int]:
+    rows = session.exec(sa.select(DataVersion.topic, DataVersion.version).where(DataVersion.topic.in_(topics)))
+    found = {topic: version for topic, version in rows}
+    return {topic: found.get(topic, 0) for topic in topics}

@@ -1,0 +1,32 @@
+"""The client-side ticker that makes a page live: every few seconds it asks whether its topics changed."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from navaia_app.core.db import session_scope
+from navaia_app.core.live import versions
+
+
+class LiveMixin(rx.State, mixin=True):
+    """A page state lists its `_live_topics` and implements `_reload()`; `poll_changes` does the rest."""
+
+    _live_topics: tuple[str, ...] = ()
+    _seen_versions: dict[str, int] = {}
+
+    def _remember_versions(self) -> None:
+        with session_scope() as session:
+            self._seen_versions = versions(session, self._live_topics)
+
+    def _changed(self) -> bool:
+        with session_scope() as session:
+            current = versions(session, self._live_topics)
+        if current != self._seen_versions:
+            self._seen_versions = current
+            return True
+        return False
+
+
+def live_ticker(handler, interval_ms: int = 2500) -> rx.Component:
+    """Calls `handler` every interval while the page is open; nothing runs once the tab is gone."""
+    return rx.moment(interval=interval_ms, on_change=handler, display="none", format="X")
