@@ -1,0 +1,59 @@
+"""Jobs that run on a schedule, through RQ's own scheduler (the worker runs it: `with_scheduler=True`).
+
+Each run is booked in RQ's scheduled registry under an id made of the job's name and its time
+slot, with `unique=True`: every worker may book the next run as often as it likes (at start and
+at each maintenance pass) and it still runs once, whether there is one worker or ten, and a
+schedule lost with Redis's data comes back on the next pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import redis
+from rq.exceptions import DuplicateJobError
+
+from navaia_app.core.types import utcnow
+from navaia_app.jobs.queues import DEFAULT_QUEUE, get_queue
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    func: str
+    every: timedelta
+    queue: str = DEFAULT_QUEUE
+
+
+PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
+    PeriodicJob("purge-expired-sessions", "navaia_app.jobs.tasks.purge_expired_sessions", timedelta(hours=1)),
+)
+
+
+def next_run(job: PeriodicJob, now: datetime) -> datetime:
+    """The first slot boundary strictly after `now` (slots are aligned on the Unix epoch)."""
+    every = int(job.every.total_seconds())
+    slot = (int(now.timestamp()) // every + 1) * every
+    return datetime.fromtimestamp(slot, timezone.utc)
+
+
+def schedule_periodic_jobs(
+    connection: redis.Redis, *, now: datetime | None = None, jobs: tuple[PeriodicJob, ...] = PERIODIC_JOBS,
+) -> list[str]:
+    """Book the next run of each periodic job unless it is booked already; returns the new job ids."""
+    now = now or utcnow()
+    booked = []
+    for periodic in jobs:
+        at = next_run(periodic, now)
+        job_id = f"navaia-periodic-{periodic.name}-{int(at.timestamp())}"
+        try:
+            get_queue(periodic.queue, connection=connection).enqueue_at(
+                at, periodic.func, job_id=job_id, unique=True, description=f"{periodic.name} (periodic)",
+                job_timeout=600, result_ttl=int(periodic.every.total_seconds()) * 2,
+                failure_ttl=7 * 24 * 3600,
+            )
+        except DuplicateJobError:
+            continue
+        booked.append(job_id)
+    return booked

@@ -1,0 +1,111 @@
+"""The admin CLI, run as a person runs it: `python -m navaia_app.cli ...` in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from navaia_app.auth.models import User
+from navaia_app.auth.service import HASHER
+from navaia_app.core.db import engine_for
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def cli(tmp_path):
+    """run("create-user", ...) against a fresh SQLite database migrated by `cli migrate`."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": url, "APP_ENV": "test"}
+
+    def run(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "navaia_app.cli", *args], env=env, input=input,
+                              capture_output=True, text=True, timeout=120)
+
+    migrated = run("migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    run.url = url
+    yield run
+    engine_for(url).dispose()
+
+
+def _users(url: str) -> list[User]:
+    with Session(engine_for(url)) as db:
+        return list(db.exec(select(User)))
+
+
+def test_help_lists_every_command_quickly():
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "navaia_app.cli", "--help"], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=30)
+    assert done.returncode == 0
+    for command in ("create-user", "seed-demo", "migrate", "worker", "demo-admin"):
+        assert command in done.stdout
+    assert time.monotonic() - started < 3
+
+
+def test_create_user(cli):
+    done = cli("create-user", "--email", "Ops@Example.com", "--password", "tidal-copper-lantern",
+               "--name", "Olivia Ops", "--role", "admin")
+    assert done.returncode == 0, done.stderr
+    assert "ops@example.com" in done.stdout
+    assert "tidal-copper-lantern" not in done.stdout + done.stderr
+    [user] = _users(cli.url)
+    assert (user.email, user.name, user.role) == ("ops@example.com", "Olivia Ops", "admin")
+    assert HASHER.verify("tidal-copper-lantern", user.password_hash)
+
+
+def test_create_user_reads_the_password_from_stdin(cli):
+    done = cli("create-user", "--email", "agent@example.com", "--name", "Ann Agent", input="tidal-copper-lantern\n")
+    assert done.returncode == 0, done.stderr
+    [user] = _users(cli.url)
+    assert user.role == "agent" and HASHER.verify("tidal-copper-lantern", user.password_hash)
+
+
+@pytest.mark.parametrize("password, message", [("short", "at least 8"), ("password123", "too common")])
+def test_create_user_refuses_a_bad_password_with_exit_2(cli, password, message):
+    done = cli("create-user", "--email", "x@example.com", "--password", password, "--name", "X", "--role", "agent")
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert _users(cli.url) == []
+
+
+def test_create_user_refuses_a_taken_email_with_exit_2(cli):
+    args = ("create-user", "--email", "dup@example.com", "--password", "tidal-copper-lantern", "--name", "D")
+    assert cli(*args).returncode == 0
+    again = cli(*args)
+    assert again.returncode == 2 and "already exists" in again.stderr
+    assert len(_users(cli.url)) == 1
+
+
+def test_seed_demo_if_empty_and_demo_admin(cli):
+    assert cli("demo-admin").stdout == ""  # no demo admin yet: nothing to show
+    first = cli("seed-demo", "--if-empty")
+    assert first.returncode == 0, first.stderr
+    assert "40 customers" in first.stdout and "admin@navaia.demo" in first.stdout
+    second = cli("seed-demo", "--if-empty")
+    assert second.returncode == 0 and "not seeded" in second.stdout
+    shown = cli("demo-admin")
+    assert shown.stdout.strip() == "Demo login: admin@navaia.demo / navaia-demo-2026"
+
+
+def test_seed_demo_if_empty_leaves_a_database_with_users_alone(cli):
+    assert cli("create-user", "--email", "a@example.com", "--password", "tidal-copper-lantern",
+               "--name", "A").returncode == 0
+    done = cli("seed-demo", "--if-empty")
+    assert done.returncode == 0 and "not seeded" in done.stdout
+    assert [u.email for u in _users(cli.url)] == ["a@example.com"]
+
+
+def test_commands_on_an_unmigrated_database_explain_what_to_do(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{tmp_path / 'none.db'}"}
+    done = subprocess.run([sys.executable, "-m", "navaia_app.cli", "seed-demo"], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 1
+    assert "migrate" in done.stderr and "Traceback" not in done.stderr
