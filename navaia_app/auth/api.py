@@ -16,9 +16,10 @@ class TokenRequest(BaseModel):
 
 
 class TokenResponse(BaseModel):
+    """Exactly the contract's shape: {"access_token": "...", "token_type": "bearer"}."""
+
     access_token: str
     token_type: str = "bearer"
-    expires_in: int
 
 
 class Me(BaseModel):
@@ -34,9 +35,7 @@ def issue_token(body: TokenRequest, session: DB, request: Request) -> TokenRespo
     user = service.authenticate(session=session, email=body.email, password=body.password,
                                 client=client_address(request))
     token = service.start_session(session=session, user=user, kind="api", client=client_address(request))
-    from navaia_app.core.settings import get_settings
-
-    return TokenResponse(access_token=token, expires_in=get_settings().api_token_hours * 3600)
+    return TokenResponse(access_token=token)
 
 
 @router.post("/logout", status_code=204, summary="Revoke the token that makes this request")

@@ -36,9 +36,11 @@ GENERIC_LOGIN_ERROR = "Incorrect email or password."
 HASHER = PasswordHash((Argon2Hasher(time_cost=2, memory_cost=19456, parallelism=1),))
 _DUMMY_HASH = HASHER.hash(secrets.token_hex(16))
 
-# Throttling: free failures, then an exponential lock that never exceeds the cap.
+# Throttling: the Nth failure in a row locks (N = 5 per account, 20 per client) for FIRST_LOCK,
+# each further failure doubles the lock, which never exceeds the cap.
 ACCOUNT_FREE_FAILURES, ACCOUNT_MAX_LOCK = 5, timedelta(minutes=5)
 CLIENT_FREE_FAILURES, CLIENT_MAX_LOCK = 20, timedelta(minutes=30)
+FIRST_LOCK = timedelta(seconds=30)
 FAILURE_MEMORY = timedelta(hours=1)
 TOUCH_EVERY = timedelta(seconds=60)
 
@@ -193,20 +195,35 @@ def _check_throttle(session: Session, keys, now: datetime) -> None:
             raise Throttled(f"Too many sign-in attempts. Try again in {wait} seconds.", retry_after=wait)
 
 
+def lock_duration(failures: int, free: int, cap: timedelta) -> timedelta | None:
+    """How long `failures` failures in a row lock a key: none before the `free`-th, then doubling, capped."""
+    if failures < free:
+        return None
+    return min(FIRST_LOCK * 2 ** min(failures - free, 20), cap)
+
+
 def _record_failure(session: Session, keys, now: datetime) -> None:
-    for key, free, cap in keys:
-        row = session.get(LoginThrottle, key)
-        if row is None:
-            row = LoginThrottle(key=key, failures=0, last_failure_at=now)
-        elif now - row.last_failure_at > FAILURE_MEMORY:
-            row.failures = 0
-        row.failures += 1
-        row.last_failure_at = now
-        if row.failures > free:
-            lock = min(timedelta(seconds=2 ** min(row.failures - free, 20)), cap)
-            row.locked_until = now + lock
-        session.add(row)
-    session.flush()
+    for attempt in (1, 2):
+        try:
+            for key, free, cap in keys:
+                row = session.get(LoginThrottle, key)
+                if row is None:
+                    row = LoginThrottle(key=key, failures=0, last_failure_at=now)
+                elif now - row.last_failure_at > FAILURE_MEMORY:
+                    row.failures = 0
+                row.failures += 1
+                row.last_failure_at = now
+                lock = lock_duration(row.failures, free, cap)
+                if lock is not None:
+                    row.locked_until = now + lock
+                session.add(row)
+            session.flush()
+            return
+        except sa.exc.IntegrityError:
+            # Another request inserted the same key first: start again on the row it created.
+            session.rollback()
+            if attempt == 2:
+                raise
 
 
 def _clear_failures(session: Session, key: str) -> None:

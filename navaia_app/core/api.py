@@ -47,9 +47,23 @@ class RequestContextMiddleware:
 
 
 def _describe(errors) -> str:
+    """One readable sentence for the client out of pydantic's error list."""
     parts = []
     for err in errors:
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        kind = err.get("type")
+        raw_loc = list(err.get("loc", ()))
+        if kind == "json_invalid":
+            # The location is a character offset, not a field; say what is wrong instead.
+            return "The request body is not valid JSON."
+        if raw_loc == ["body"]:
+            if kind == "missing":
+                parts.append("The request body is required.")
+            elif kind in ("model_attributes_type", "dict_type", "model_type"):
+                parts.append("The request body must be a JSON object.")
+            else:
+                parts.append(f"body: {err.get('msg')}")
+            continue
+        loc = [str(p) for p in raw_loc if p not in ("body", "query", "path", "header", "cookie")]
         where = ".".join(loc)
         parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
     return "; ".join(parts) or "The request is not valid."
@@ -77,13 +91,28 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "The database is unavailable; try again shortly."}, status_code=503,
                             headers={"Retry-After": "5"})
 
+    @app.exception_handler(sa.exc.IntegrityError)
+    async def _integrity(_request: Request, exc: sa.exc.IntegrityError):
+        # Services check their rules first; this is a concurrent change that won the race.
+        log.warning("database.integrity_error", error=str(exc.orig)[:200])
+        return JSONResponse({"detail": "The change conflicts with data stored meanwhile; reload and try again."},
+                            status_code=409)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        # Errors stay JSON even when something we did not foresee breaks; the log has the details.
+        log.exception("request.failed", path=request.url.path, error=type(exc).__name__)
+        return JSONResponse({"detail": "Something went wrong on our side; it has been logged."}, status_code=500)
+
 
 def get_db() -> Iterator[Session]:
     with session_scope() as session:
         yield session
 
 
-DB = Annotated[Session, Depends(get_db)]
+# "function" scope: the unit of work commits when the route returns, before the response is sent,
+# so a failed commit becomes an error response instead of a success that was never stored.
+DB = Annotated[Session, Depends(get_db, scope="function")]
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
 
 

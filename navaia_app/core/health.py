@@ -14,7 +14,10 @@ router = APIRouter(tags=["operations"])
             responses={503: {"description": "The database is down"}})
 async def health() -> JSONResponse:
     database_ok = await anyio.to_thread.run_sync(ping_database)
-    redis_ok = await anyio.to_thread.run_sync(redis_available)
+    try:
+        redis_ok = await anyio.to_thread.run_sync(redis_available)
+    except Exception:  # a malformed REDIS_URL is "down", not a failed health check
+        redis_ok = False
     body = {"status": "ok" if database_ok else "error", "database": "ok" if database_ok else "down",
             "redis": "ok" if redis_ok else "down"}
     return JSONResponse(body, status_code=200 if database_ok else 503)

@@ -45,8 +45,9 @@ def create_customer(body: CustomerIn, user: CurrentUser, session: DB) -> Custome
 
 
 @router.post("/import", response_model=ImportResult, summary="Import customers from a CSV file")
-async def import_customers(file: UploadFile, user: CurrentUser, session: DB) -> ImportResult:
-    content = await file.read(20 * 1024 * 1024 + 1)
+def import_customers(file: UploadFile, user: CurrentUser, session: DB) -> ImportResult:
+    # A plain (threadpool) route: a large import must not block the event loop the web app shares.
+    content = file.file.read(20 * 1024 * 1024 + 1)
     if len(content) > 20 * 1024 * 1024:
         from navaia_app.core.errors import ValidationFailed
 
