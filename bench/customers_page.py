@@ -15,6 +15,7 @@ import random
 import time
 from datetime import datetime, timedelta, timezone
 
+from navaia_app.customers.models import customer_search_text
 from _shared import fmt, measure, postgres_database, quiet_logs, sqlite_database
 
 FIRST = ("Olivia", "Liam", "Emma", "Noah", "Amelia", "Oliver", "Sophia", "Elijah", "Mia", "Lucas", "Priya",
@@ -26,7 +27,7 @@ LAST = ("Smith", "Johnson", "Garcia", "Martin", "Nguyen", "Kim", "Patel", "Sharm
 AREAS = ("212", "415", "312", "206", "303", "617", "646", "718", "202", "305")
 ZONES = ("America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London", "Europe/Paris",
          "Asia/Kolkata", "Asia/Tokyo", "Australia/Sydney", None)
-COLUMNS = ("name", "phone", "email", "timezone", "do_not_call", "notes", "created_at", "updated_at")
+COLUMNS = ("name", "phone", "email", "timezone", "do_not_call", "notes", "created_at", "updated_at", "search_text")
 
 
 def make_rows(count: int) -> list[tuple]:
@@ -37,8 +38,9 @@ def make_rows(count: int) -> list[tuple]:
         first, last = rng.choice(FIRST), rng.choice(LAST)
         created = start + timedelta(seconds=rng.randint(0, 700 * 86400))
         email = f"{first}.{last}{i}@example.com".lower().replace(" ", "") if rng.random() < 0.85 else None
-        rows.append((f"{first} {last}", f"+1{AREAS[i % len(AREAS)]}{2_000_000 + i:07d}", email,
-                     rng.choice(ZONES), rng.random() < 0.03, "", created, created))
+        name, phone = f"{first} {last}", f"+1{AREAS[i % len(AREAS)]}{2_000_000 + i:07d}"
+        rows.append((name, phone, email, rng.choice(ZONES), rng.random() < 0.03, "", created, created,
+                     customer_search_text(name, email, phone)))
     return rows
 
 
@@ -53,9 +55,9 @@ def load(url: str, rows: list[tuple]) -> float:
         cur = raw.cursor()
         if url.startswith("sqlite"):
             # The column type stores naive UTC text on SQLite; write exactly that.
-            as_text = [(*r[:6], r[6].strftime("%Y-%m-%d %H:%M:%S.%f"), r[7].strftime("%Y-%m-%d %H:%M:%S.%f"))
+            as_text = [(*r[:6], r[6].strftime("%Y-%m-%d %H:%M:%S.%f"), r[7].strftime("%Y-%m-%d %H:%M:%S.%f"), r[8])
                        for r in rows]
-            cur.executemany(f"INSERT INTO customers ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * 8)})", as_text)
+            cur.executemany(f"INSERT INTO customers ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", as_text)
             raw.commit()
             cur.execute("ANALYZE")
         else:

@@ -19,8 +19,22 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('customers', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('search_text', sqlmodel.sql.sqltypes.AutoString(length=400),
+                                      server_default='', nullable=False))
+    op.execute(
+        "UPDATE customers SET search_text = TRIM(LOWER(name) || ' ' || COALESCE(LOWER(email), '') || ' ' "
+        "|| REPLACE(phone, '+', ''))"
+    )
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
+        op.create_index('ix_customers_search_text', 'customers', ['search_text'], unique=False,
+                        postgresql_using='gin', postgresql_ops={'search_text': 'gin_trgm_ops'})
+    else:
+        op.create_index('ix_customers_search_text', 'customers', ['search_text'], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index('ix_customers_search_text', table_name='customers')
+    with op.batch_alter_table('customers', schema=None) as batch_op:
+        batch_op.drop_column('search_text')

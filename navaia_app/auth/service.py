@@ -273,7 +273,8 @@ def start_session(*, session: Session, user: User, kind: str = "web", client: st
     return token
 
 
-def resolve_session(*, session: Session, token: str | None, kind: str | None = None) -> User | None:
+def resolve_session(*, session: Session, token: str | None, kind: str | None = None,
+                    touch: bool = True) -> User | None:
     """The active user behind a token, or None when it is unknown, revoked, idle or expired."""
     if not token or len(token) > 200:
         return None
@@ -287,7 +288,8 @@ def resolve_session(*, session: Session, token: str | None, kind: str | None = N
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         return None
-    if now - row.last_seen_at > TOUCH_EVERY:
+    # Background polling (touch=False) must not keep an idle session alive.
+    if touch and now - row.last_seen_at > TOUCH_EVERY:
         row.last_seen_at = now
         session.add(row)
         session.commit()

@@ -31,13 +31,16 @@ def _signed_out():
     return [rx.remove_cookie(COOKIE, {"path": "/"}), rx.redirect(routes.LOGIN)]
 
 
-def authenticated(fn=None, *, admin: bool = False):
-    """Run the handler only for a signed-in (and, if asked, admin) user; otherwise go to the login page."""
+def authenticated(fn=None, *, admin: bool = False, touch: bool = True):
+    """Run the handler only for a signed-in (and, if asked, admin) user; otherwise go to the login page.
+
+    `touch=False` is for background polling: it checks the session without counting as activity."""
 
     def decorate(handler):
         def _resolve(self):
             with session_scope() as session:
-                user = service.resolve_session(session=session, token=self.session_token, kind="web")
+                user = service.resolve_session(session=session, token=self.session_token, kind="web",
+                                               touch=touch)
             if user is None:
                 return None, _signed_out()
             if admin and user.role != "admin":
@@ -55,6 +58,7 @@ def authenticated(fn=None, *, admin: bool = False):
                     return await handler(self, *args, **kwargs)
                 finally:
                     _actor.reset(token)
+            async_wrapper.checks_user = True
             return async_wrapper
 
         @functools.wraps(handler)
@@ -67,6 +71,7 @@ def authenticated(fn=None, *, admin: bool = False):
                 return handler(self, *args, **kwargs)
             finally:
                 _actor.reset(token)
+        wrapper.checks_user = True
         return wrapper
 
     return decorate(fn) if fn is not None else decorate

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import event
 from sqlmodel import Field, SQLModel
 
 from navaia_app.core.types import utc_column, utcnow
@@ -10,6 +12,11 @@ from navaia_app.core.types import utc_column, utcnow
 
 class Customer(SQLModel, table=True):
     __tablename__ = "customers"
+    __table_args__ = (
+        # On PostgreSQL a trigram index serves "contains" searches; elsewhere a plain index.
+        sa.Index("ix_customers_search_text", "search_text", postgresql_using="gin",
+                 postgresql_ops={"search_text": "gin_trgm_ops"}),
+    )
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=120, index=True)
     phone: str = Field(max_length=20, sa_column_kwargs={"unique": True})  # E.164
@@ -17,6 +24,8 @@ class Customer(SQLModel, table=True):
     timezone: str | None = Field(default=None, max_length=64)
     do_not_call: bool = Field(default=False)
     notes: str = Field(default="", max_length=2000)
+    # Lower-cased name, email and phone digits in one column, so a search reads one column.
+    search_text: str = Field(default="", max_length=400, sa_column_kwargs={"server_default": ""})
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(index=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
@@ -54,3 +63,13 @@ class CustomerOut(BaseModel):
     notes: str
     created_at: datetime
     updated_at: datetime
+
+
+def customer_search_text(name: str | None, email: str | None, phone: str | None) -> str:
+    return " ".join(part for part in ((name or "").lower(), (email or "").lower(), (phone or "").lstrip("+")) if part)
+
+
+@event.listens_for(Customer, "before_insert")
+@event.listens_for(Customer, "before_update")
+def _fill_search_text(_mapper, _connection, target: Customer) -> None:
+    target.search_text = customer_search_text(target.name, target.email, target.phone)

@@ -5,6 +5,7 @@ import reflex as rx
 from navaia_app.core.validation import timezone_names
 from navaia_app.customers.state import CustomersState as S
 from navaia_app.ui.layout import empty_state, field_error, pager
+from navaia_app.ui.live import live_ticker
 
 UPLOAD_ID = "customers-csv"
 
@@ -221,6 +222,7 @@ def customers_page() -> rx.Component:
         ),
         _form_dialog(),
         _delete_dialog(),
+        live_ticker(S.poll_changes),
         _import_dialog(),
         spacing="4", width="100%",
     )

@@ -10,6 +10,7 @@ from navaia_app.core.errors import DomainError
 from navaia_app.core.validation import display_phone
 from navaia_app.customers import service
 from navaia_app.customers.models import CustomerIn, CustomerPatch
+from navaia_app.ui.live import LiveMixin
 from navaia_app.ui.paging import PagedMixin
 
 EMPTY_FORM = {"name": "", "phone": "", "email": "", "timezone": "", "notes": "", "do_not_call": False}
@@ -33,7 +34,8 @@ def _row(c) -> CustomerRow:
                        do_not_call=c.do_not_call, notes=c.notes or "", created=c.created_at.strftime("%Y-%m-%d"))
 
 
-class CustomersState(PagedMixin, AuthState):
+class CustomersState(LiveMixin, PagedMixin, AuthState):
+    _live_topics = ("customers",)
     rows: list[CustomerRow] = []
     search: str = ""
     sort: str = "name"
@@ -75,7 +77,15 @@ class CustomersState(PagedMixin, AuthState):
     @rx.event
     @authenticated
     def load(self):
+        self._remember_versions()
         self._reload()
+
+    @rx.event
+    @authenticated(touch=False)
+    def poll_changes(self, _tick: str = ""):
+        """Another tab, the API or a webhook changed customers: show the current page again."""
+        if self._changed():
+            self._reload()
 
     @rx.event
     @authenticated

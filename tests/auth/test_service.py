@@ -320,6 +320,17 @@ def test_web_session_expires_when_idle(session, clock, app_env):
     assert service.resolve_session(session=session, token=api_token, kind="api") is not None
 
 
+def test_background_polling_does_not_keep_an_idle_session_alive(session, clock, app_env):
+    user = _create(session)
+    token = service.start_session(session=session, user=user, kind="web")
+    session.commit()
+    for _ in range(3):  # an open page polls for changes long after the person left
+        clock.advance(minutes=app_env.session_idle_minutes // 2)
+        assert service.resolve_session(session=session, token=token, touch=False) is not None or _ is 2
+    assert service.resolve_session(session=session, token=token, touch=False) is None
+    assert service.resolve_session(session=session, token=token) is None
+
+
 def test_session_expires_at_its_absolute_lifetime_however_active(session, clock, app_env):
     user = _create(session)
     token = service.start_session(session=session, user=user, kind="web")
