@@ -1,39 +1,44 @@
-# Navaia: the web app (pages + /api on port 3000); the same image runs the worker
-# (`python -m navaia_app.cli worker`, see docker-compose.yml).
-FROM python:3.11-slim
+# Navaia, production image. Three stages:
+#   build   — installs Python deps and Node.js 22 (npm package node@22, as `make run` does) and
+#             builds the frontend with `reflex export` against PUBLIC_BASE_URL;
+#   runtime — slim, non-root: the backend (pages' state over the websocket + /api) and, with another
+#             command, the worker (`python -m navaia_app.cli worker`) or the one-off migration;
+#   proxy   — Caddy serving the exported frontend and routing /api/*, /_event, /_upload, /ping
+#             to the backend (see Caddyfile and docker-compose.yml).
+# No Docker engine runs on the development machine: keep this file simple and in step with `make run`.
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    APP_ENV=prod \
-    PORT=3000 \
-    REFLEX_USE_NPM=1 \
-    REFLEX_TELEMETRY_ENABLED=false \
-    PATH=/app/.venv/bin:/app/.tools/node_modules/.bin:$PATH
-
-# curl: the health check. nodejs + npm: Debian's are older than Reflex needs, they only bootstrap
-# Node.js 22 from the npm package node@22, exactly as `make run` does (scripts/ensure-node.sh).
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends curl nodejs npm unzip \
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 REFLEX_USE_NPM=1 REFLEX_TELEMETRY_ENABLED=false
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm unzip curl \
     && rm -rf /var/lib/apt/lists/*
-
-RUN useradd --create-home --uid 10001 navaia \
-    && mkdir /app && chown navaia:navaia /app
-USER navaia
 WORKDIR /app
+RUN npm install --prefix .tools --no-audit --no-fund --loglevel=error node@22
+ENV PATH=/app/.tools/node_modules/.bin:/opt/venv/bin:$PATH
+COPY requirements.txt ./
+RUN python -m venv /opt/venv && /opt/venv/bin/pip install -r requirements.txt
+COPY . .
+# The browser talks to the public origin; it is baked into the frontend at build time.
+ARG PUBLIC_BASE_URL=http://localhost
+ENV PUBLIC_BASE_URL=${PUBLIC_BASE_URL} REFLEX_API_URL=${PUBLIC_BASE_URL} APP_ENV=dev
+RUN reflex export --frontend-only --no-zip --env prod --loglevel warning \
+    && test -f .web/build/client/index.html
 
-RUN npm install --prefix .tools --no-audit --no-fund --loglevel=error node@22 && node --version
-
-COPY --chown=navaia:navaia requirements.txt ./
-RUN python -m venv .venv && .venv/bin/pip install -r requirements.txt
-
+FROM python:3.11-slim AS runtime
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 APP_ENV=prod REFLEX_TELEMETRY_ENABLED=false \
+    REFLEX_USE_NPM=1 PATH=/opt/venv/bin:$PATH
+RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/* \
+    && useradd --create-home --uid 10001 navaia
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /app
 COPY --chown=navaia:navaia . .
+COPY --from=build --chown=navaia:navaia /app/.web /app/.web
+USER navaia
+EXPOSE 8000
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
+    CMD curl -fsS http://127.0.0.1:8000/api/health || exit 1
+CMD ["reflex", "run", "--env", "prod", "--backend-only", "--backend-host", "0.0.0.0", "--backend-port", "8000", \
+     "--loglevel", "warning"]
 
-EXPOSE 3000
-# The first start builds the frontend, hence the long start period.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=600s --retries=3 \
-    CMD curl -fsS "http://127.0.0.1:${PORT}/api/health" || exit 1
-
-# Migrate, then serve pages and API on one port (the same as `make run`, without demo data).
-CMD ["sh", "-c", "python -m navaia_app.cli migrate && exec reflex run --env prod --single-port --backend-host 0.0.0.0 --loglevel warning"]
+FROM caddy:2-alpine AS proxy
+COPY Caddyfile /etc/caddy/Caddyfile
+COPY --from=build /app/.web/build/client /srv

@@ -1,6 +1,7 @@
 """Reflex configuration, driven by the same settings as the rest of the app (navaia_app/core/settings.py)."""
 
 import os
+import sys
 
 import reflex as rx
 
@@ -8,12 +9,19 @@ from navaia_app.core.settings import get_settings
 
 settings = get_settings()
 
+# `make run` serves pages and API on one port (PORT, default 3000). The container runs the backend
+# alone behind Caddy (`reflex run --backend-only --backend-port 8000`), where a frontend port is refused.
+if "--backend-only" in sys.argv:
+    ports = {}
+else:
+    port = int(os.environ.get("PORT", "3000"))
+    ports = {"frontend_port": port, "backend_port": int(os.environ.get("BACKEND_PORT", port))}
+
 config = rx.Config(
     app_name="navaia_app",
     telemetry_enabled=False,
     show_built_with_reflex=False,
-    frontend_port=int(os.environ.get("PORT", "3000")),
-    backend_port=int(os.environ.get("BACKEND_PORT", os.environ.get("PORT", "3000"))),
+    **ports,
     api_url=os.environ.get("REFLEX_API_URL", settings.public_base_url),
     deploy_url=settings.public_base_url,
     cors_allowed_origins=settings.origins,

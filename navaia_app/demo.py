@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, func, select
@@ -27,7 +27,6 @@ log = get_logger(__name__)
 DEMO_EMAIL = "admin@navaia.demo"
 DEMO_PASSWORD = "navaia-demo-2026"  # public on purpose: printed by `make run`; change it after signing in
 DEMO_NAME = "Demo Admin"
-BUSINESS_OPEN, BUSINESS_CLOSE = time(9, 0), time(17, 0)
 
 # name, phone, email, IANA time zone, do not call
 CUSTOMERS: tuple[tuple[str, str, str | None, str | None, bool], ...] = (
@@ -176,39 +175,38 @@ def is_empty(*, session: Session) -> bool:
     return users == 0 and customers == 0
 
 
-def _business_days(first: date, last: date) -> list[date]:
-    days, day = [], first
-    while day <= last:
-        if day.weekday() < 5:
-            days.append(day)
-        day += timedelta(days=1)
-    return days
-
-
 def _booking_slots(
     rng: random.Random, now: datetime, zone: ZoneInfo, count: int,
 ) -> list[tuple[datetime, int, str, str]]:
-    """`count` non-overlapping (start, minutes, service, notes) on weekdays within business hours."""
+    """`count` non-overlapping (start, minutes, service, notes) inside the opening hours (BUSINESS_HOURS)."""
+    from navaia_app.bookings.hours import local_datetime
+
+    settings = get_settings()
+    hours, step = settings.opening_hours, settings.booking_slot_minutes
     today = now.astimezone(zone).date()
     slots = []
-    for day in _business_days(today - timedelta(days=21), today + timedelta(days=14)):
-        cursor = datetime.combine(day, BUSINESS_OPEN, tzinfo=zone)
-        close = datetime.combine(day, BUSINESS_CLOSE, tzinfo=zone)
-        for _ in range(rng.choice((1, 2, 2))):
-            service, minutes, notes = rng.choice(SERVICES)
-            # Starts on the half hour, after the previous booking of the day has ended.
-            latest = close - timedelta(minutes=minutes)
-            choices = []
-            start = cursor
-            while start <= latest:
-                choices.append(start)
-                start += timedelta(minutes=30)
-            if not choices:
-                break
-            start = rng.choice(choices[: max(1, len(choices) // 2)])
-            slots.append((start, minutes, service, notes))
-            end = start + timedelta(minutes=minutes)
-            cursor = end + timedelta(minutes=(30 - end.minute % 30) % 30)
+    day = today - timedelta(days=21)
+    while day <= today + timedelta(days=14):
+        for open_, close_ in hours.intervals(day):
+            cursor = local_datetime(day, open_, zone)
+            close = local_datetime(day, close_, zone)
+            for _ in range(rng.choice((1, 2, 2))):
+                service, minutes, notes = rng.choice(SERVICES)
+                # Starts on a slot boundary, after the previous booking of the day has ended.
+                latest = close - timedelta(minutes=minutes)
+                choices = []
+                start = cursor
+                while start <= latest:
+                    choices.append(start)
+                    start += timedelta(minutes=step)
+                if not choices:
+                    break
+                start = rng.choice(choices[: max(1, len(choices) // 2)])
+                slots.append((start, minutes, service, notes))
+                end = start + timedelta(minutes=minutes)
+                offset = int((end - local_datetime(day, open_, zone)).total_seconds() // 60)
+                cursor = end + timedelta(minutes=(step - offset % step) % step)
+        day += timedelta(days=1)
     if len(slots) > count:
         slots = sorted(rng.sample(slots, count))
     return slots
@@ -228,8 +226,10 @@ def seed_demo(session: Session, *, now: datetime | None = None, seed: int = 2026
     rng = random.Random(seed)
     report = SeedReport()
 
+    demo_admin_id = None
     if user_count(session=session) == 0:
-        create_user(session=session, email=DEMO_EMAIL, password=DEMO_PASSWORD, name=DEMO_NAME, role="admin")
+        demo_admin_id = create_user(session=session, email=DEMO_EMAIL, password=DEMO_PASSWORD, name=DEMO_NAME,
+                                    role="admin").id
         report.admin_created = True
 
     customers: list[Customer] = []
@@ -258,6 +258,8 @@ def seed_demo(session: Session, *, now: datetime | None = None, seed: int = 2026
             session=session, title=title, description=description, priority=priority, category=category,
             customer_id=rng.choice(customers).id if rng.random() < 0.9 else None,
             source=sources[index % len(sources)], status=status, created_at=created_at,
+            # Someone took on what is no longer open; the demo admin, when this seed made one.
+            assignee_id=demo_admin_id if status != "open" and index % 3 else None,
         )
         if status != "open":  # someone has touched it since
             ticket.updated_at = min(now, created_at + min(age / 2, timedelta(hours=rng.uniform(1, 72))))
@@ -284,6 +286,8 @@ def seed_demo(session: Session, *, now: datetime | None = None, seed: int = 2026
                 session=session, customer_id=rng.choice(customers).id, service=service, starts_at=start,
                 duration_minutes=minutes, status=status, notes=notes,
                 source=rng.choice(("manual", "manual", "ai_call", "api")),
+                # History is seeded as it happened; upcoming bookings obey every rule, as real ones do.
+                enforce_schedule=start >= now, now=now,
             )
         except Conflict:
             report.bookings_skipped += 1

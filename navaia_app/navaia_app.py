@@ -6,13 +6,25 @@ from navaia_app.auth.pages import login_page, register_page
 from navaia_app.auth.settings_pages import settings_page
 from navaia_app.auth.settings_state import SettingsState
 from navaia_app.auth.state import AuthState
+from navaia_app.bookings.pages import bookings_page
+from navaia_app.bookings.state import BookingsState
+from navaia_app.campaigns.pages import campaign_page, campaigns_page
+from navaia_app.campaigns.state import CampaignDetailState, CampaignsState
+from navaia_app.conversations.agent_pages import playground_page, support_agent_page
+from navaia_app.conversations.agent_state import PlaygroundState, SupportAgentState
+from navaia_app.conversations.pages import conversations_page
+from navaia_app.conversations.setup import AgentSetupState
+from navaia_app.conversations.state import ConversationsState
 from navaia_app.core.http import create_api
 from navaia_app.customers.pages import customers_page
 from navaia_app.customers.state import CustomersState
 from navaia_app.dashboard.pages import dashboard_page
 from navaia_app.dashboard.state import DashboardState
+from navaia_app.tickets.pages import tickets_page
+from navaia_app.tickets.state import TicketsState
+from navaia_app.system.pages import system_page
+from navaia_app.system.state import SystemState
 from navaia_app.ui import routes
-from navaia_app.ui.coming import coming_page
 from navaia_app.ui.layout import protected
 
 app = rx.App(
@@ -26,10 +38,12 @@ app.add_page(register_page, route=routes.REGISTER, title="Create account · Nava
 
 protected(app, routes.DASHBOARD, "Dashboard", on_load=[DashboardState.load])(dashboard_page)
 protected(app, routes.CUSTOMERS, "Customers", on_load=[CustomersState.load])(customers_page)
-protected(app, routes.SETTINGS, "Settings", on_load=[SettingsState.load])(settings_page)
-protected(app, routes.TICKETS, "Tickets")(coming_page("tickets"))
-protected(app, routes.BOOKINGS, "Bookings")(coming_page("bookings"))
-protected(app, routes.CAMPAIGNS, "Campaigns")(coming_page("campaigns"))
-protected(app, routes.CONVERSATIONS, "Conversations")(coming_page("conversations"))
-protected(app, routes.SUPPORT_AGENT, "Support Agent")(coming_page("support_agent"))
-protected(app, routes.PLAYGROUND, "Playground")(coming_page("playground"))
+protected(app, routes.SETTINGS, "Settings", on_load=[SettingsState.load, AgentSetupState.load])(settings_page)
+protected(app, routes.TICKETS, "Tickets", on_load=[TicketsState.load])(tickets_page)
+protected(app, routes.BOOKINGS, "Bookings", on_load=[BookingsState.load])(bookings_page)
+protected(app, routes.CAMPAIGNS, "Campaigns", on_load=[CampaignsState.load])(campaigns_page)
+protected(app, routes.CAMPAIGN, "Campaign", on_load=[CampaignDetailState.load])(campaign_page)
+protected(app, routes.CONVERSATIONS, "Conversations", on_load=[ConversationsState.load])(conversations_page)
+protected(app, routes.SUPPORT_AGENT, "Support Agent", on_load=[SupportAgentState.load])(support_agent_page)
+protected(app, routes.PLAYGROUND, "Playground", on_load=[PlaygroundState.load])(playground_page)
+protected(app, routes.SYSTEM, "System", on_load=[SystemState.load])(system_page)

@@ -5,6 +5,16 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 PORT=${PORT:-3000}
 
+# The voice agent's webhook and tools need shared secrets: unless given (environment or .env), use a
+# random one per install, kept in a git-ignored file, so the Playground works out of the box.
+for pair in ELEVENLABS_WEBHOOK_SECRET:.navaia-webhook-secret AGENT_TOOLS_SECRET:.navaia-tools-secret; do
+  var=${pair%%:*} file=${pair#*:}
+  if [ -z "${!var:-}" ] && ! grep -qs "^${var}=." .env; then
+    [ -s "$file" ] || (umask 077 && $PY -c 'import secrets; print(secrets.token_urlsafe(32))' > "$file")
+    export "$var=$(cat "$file")"
+  fi
+done
+
 $PY -m navaia_app.cli migrate
 $PY -m navaia_app.cli seed-demo --if-empty
 

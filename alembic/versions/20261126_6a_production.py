@@ -19,8 +19,27 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        'audit_entries',
+        sa.Column('at', navaia_app.core.types.UTCDateTime(), nullable=False),
+        sa.Column('detail', sa.JSON(), nullable=False),
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('actor_id', sa.Integer(), nullable=True),
+        sa.Column('actor_email', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+        sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+        sa.Column('target_type', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column('target_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_entries_action'), ['action'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_entries_actor_id'), ['actor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_entries_at'), ['at'], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_entries_at'))
+        batch_op.drop_index(batch_op.f('ix_audit_entries_actor_id'))
+        batch_op.drop_index(batch_op.f('ix_audit_entries_action'))
+    op.drop_table('audit_entries')

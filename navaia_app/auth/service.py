@@ -14,6 +14,7 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlmodel import Session, func, select
 
+from navaia_app.audit import service as audit
 from navaia_app.auth.models import ROLES, AuthSession, LoginThrottle, User
 from navaia_app.core.errors import (
     AuthenticationFailed,
@@ -94,7 +95,8 @@ def _clean_name(name: str) -> str:
     return name
 
 
-def create_user(*, session: Session, email: str, password: str, name: str, role: str = "agent") -> User:
+def create_user(*, session: Session, email: str, password: str, name: str, role: str = "agent",
+                actor: User | None = None) -> User:
     errors: dict[str, str] = {}
     clean: dict[str, str] = {}
     for field, check in (
@@ -123,6 +125,8 @@ def create_user(*, session: Session, email: str, password: str, name: str, role:
     except sa.exc.IntegrityError as exc:
         session.rollback()
         raise Conflict("A user with this email already exists.", field="email") from exc
+    audit.record(session, action="user.created", actor=actor or user, target_type="user", target_id=user.id,
+                 detail={"email": user.email, "role": role})
     log.info("user.created", user_id=user.id, role=role)
     return user
 
@@ -159,6 +163,8 @@ def update_user(*, session: Session, actor: User, user_id: int, role: str | None
             revoke_all_sessions(session=session, user_id=user.id)
     session.add(user)
     session.flush()
+    audit.record(session, action="user.updated", actor=actor, target_type="user", target_id=user.id,
+                 detail={"role": user.role, "active": user.is_active})
     log.info("user.updated", user_id=user.id, actor_id=actor.id, role=user.role, active=user.is_active)
     return user
 
@@ -170,6 +176,7 @@ def change_password(*, session: Session, user: User, current: str, new: str) -> 
     user.password_hash = hash_password(new)
     session.add(user)
     revoke_all_sessions(session=session, user_id=user.id)
+    audit.record(session, action="user.password_changed", actor=user, target_type="user", target_id=user.id)
 
 
 def require_admin(user: User) -> None:
@@ -245,12 +252,16 @@ def authenticate(*, session: Session, email: str, password: str, client: str = "
         ok = HASHER.verify(password, user.password_hash) and user.is_active
     if not ok:
         _record_failure(session, keys, now)
+        audit.record(session, action="auth.sign_in_failed", target_type="user", target_id=user.id if user else "",
+                     detail={"email": email_key[:254], "client": client[:60]})
         session.commit()  # the failure must count even though we raise
         log.info("auth.login_failed", known_account=user is not None)
         raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
     _clear_failures(session, keys[0][0])
     user.last_login_at = now
     session.add(user)
+    audit.record(session, action="auth.signed_in", actor=user, target_type="user", target_id=user.id,
+                 detail={"client": client[:60]})
     return user
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 import reflex as rx
 
 from navaia_app.auth.settings_state import SettingsState as S
+from navaia_app.bookings.pages import business_hours_card
+from navaia_app.conversations.setup import voice_agent_setup
 from navaia_app.ui.layout import field_error
 
 
@@ -137,5 +139,7 @@ def settings_page() -> rx.Component:
         rx.cond(S.is_admin, rx.fragment(_people(), _new_user_dialog())),
         rx.grid(_password_card(), _system_card(), columns=rx.breakpoints(initial="1", md="2"), spacing="4",
                 width="100%"),
+        business_hours_card(),
+        voice_agent_setup(),
         spacing="4", width="100%",
     )

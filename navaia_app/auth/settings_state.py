@@ -69,7 +69,7 @@ class SettingsState(AuthState):
                 user = service.create_user(session=session, email=str(form_data.get("email", "")),
                                            password=str(form_data.get("password", "")),
                                            name=str(form_data.get("name", "")),
-                                           role=str(form_data.get("role", "agent") or "agent"))
+                                           role=str(form_data.get("role", "agent") or "agent"), actor=actor())
         except DomainError as exc:
             self.new_user_errors = field_errors(exc)
             return

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 import sqlalchemy as sa
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 from sqlmodel import Field, SQLModel
 
 from navaia_app.core.types import utc_column, utcnow
 
 BOOKING_STATUSES = ("pending", "confirmed", "cancelled", "completed", "no_show")
+BookingStatus = Literal["pending", "confirmed", "cancelled", "completed", "no_show"]
+Source = Literal["manual", "ai_call", "api"]
 
 
 class Booking(SQLModel, table=True):
@@ -19,6 +23,7 @@ class Booking(SQLModel, table=True):
         sa.CheckConstraint("source IN ('manual','ai_call','api')", name="ck_bookings_source"),
         sa.CheckConstraint("duration_minutes > 0 AND duration_minutes <= 1440", name="ck_bookings_duration"),
         sa.Index("ix_bookings_resource_starts", "resource", "starts_at"),
+        sa.Index("ix_bookings_status_starts", "status", "starts_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -34,3 +39,59 @@ class Booking(SQLModel, table=True):
     conversation_id: int | None = Field(default=None, foreign_key="conversations.id", index=True, ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+# --- REST schemas (validated again in the service) --------------------------------------------------
+
+
+class BookingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    customer_id: int
+    service: str
+    starts_at: AwareDatetime
+    duration_minutes: int | None = None  # default: BOOKING_SLOT_MINUTES
+    status: Literal["pending", "confirmed"] = "pending"
+    notes: str = ""
+    source: Source = "api"
+    conversation_id: int | None = None
+    resource: str = "business"
+
+
+class BookingPatch(BaseModel):
+    """Only the fields given change. A new `starts_at`/`duration_minutes`/`resource` reschedules (same rules as a
+    new booking); `status` moves through the workflow (pending -> confirmed -> completed | no_show, cancelled)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    service: str | None = None
+    starts_at: AwareDatetime | None = None
+    duration_minutes: int | None = None
+    status: BookingStatus | None = None
+    notes: str | None = None
+    customer_id: int | None = None
+    resource: str | None = None
+
+
+class BookingOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    customer_id: int
+    service: str
+    starts_at: datetime
+    ends_at: datetime
+    duration_minutes: int
+    status: str
+    notes: str
+    source: str
+    conversation_id: int | None
+    resource: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class Availability(BaseModel):
+    slots: list[datetime]
+    slot_minutes: int
+    duration_minutes: int
+    timezone: str
+    business_hours: str
+    resource: str

@@ -4,9 +4,17 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict
 from sqlmodel import Field, SQLModel
 
 from navaia_app.core.types import utc_column, utcnow
+
+# What a call led to. Every post-call transcription ends in one of the first three; review turns
+# needs_review into one of the others.
+OUTCOMES = ("booking_created", "ticket_created", "needs_review", "dismissed", "not_connected", "pending")
+INTENTS = ("book_appointment", "raise_ticket")
+EVENT_TYPES = ("post_call_transcription", "post_call_audio", "call_initiation_failure")
+EVENT_STATUSES = ("pending", "processed", "failed")
 
 
 class Conversation(SQLModel, table=True):
@@ -31,6 +39,16 @@ class Conversation(SQLModel, table=True):
     review_reason: str | None = Field(default=None, max_length=500)
     audio_path: str | None = Field(default=None, max_length=300)
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(index=True))
+    # Added by the call-automation release (migration 4a_call_automation).
+    outcome: str = Field(default="pending", max_length=20, index=True)
+    title: str = Field(default="", max_length=200)
+    direction: str | None = Field(default=None, max_length=10)  # inbound | outbound | browser
+    caller_phone: str | None = Field(default=None, max_length=20)  # E.164, when the call came by phone
+    call_successful: str | None = Field(default=None, max_length=20)
+    campaign_call_id: int | None = Field(default=None, index=True)
+    reviewed_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    reviewed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
 
 class WebhookEvent(SQLModel, table=True):
@@ -52,3 +70,36 @@ class WebhookEvent(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=2000)
     received_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     processed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # Added by the call-automation release (migration 4a_call_automation).
+    last_attempt_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    media_path: str | None = Field(default=None, max_length=300)  # post_call_audio: the stored MP3
+    conversation_id: int | None = Field(default=None, index=True)
+
+
+class ConversationOut(BaseModel):
+    """A voice-agent call as the REST API shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    external_id: str
+    agent_id: str | None
+    customer_id: int | None
+    intent: str | None
+    status: str
+    outcome: str
+    title: str
+    summary: str
+    transcript: list[dict[str, Any]]
+    data_collection: dict[str, Any]
+    duration_seconds: int | None
+    started_at: datetime | None
+    direction: str | None
+    caller_phone: str | None
+    ticket_id: int | None
+    booking_id: int | None
+    campaign_call_id: int | None
+    needs_review: bool
+    review_reason: str | None
+    has_audio: bool = False
+    created_at: datetime
+    updated_at: datetime

@@ -9,14 +9,28 @@ from navaia_app.core.logging import configure_logging
 from navaia_app.core.settings import get_settings
 
 
+def _warn_if_jobs_unavailable(settings) -> None:
+    from navaia_app.core.logging import get_logger
+    from navaia_app.core.redis import redis_available
+
+    if not redis_available():
+        host = settings.redis_url.split("@")[-1]
+        get_logger("navaia.startup").warning(
+            "background jobs unavailable: Redis is not answering; the web app runs, webhooks are stored "
+            "and processed once Redis is back", redis=host)
+
+
 def create_api() -> FastAPI:
     from navaia_app.auth.api import router as auth_router
+    from navaia_app.bookings.api import router as bookings_router
     from navaia_app.core.health import router as health_router
     from navaia_app.customers.api import router as customers_router
+    from navaia_app.tickets.api import router as tickets_router
 
     settings = get_settings()
     settings.check_production()
     configure_logging()
+    _warn_if_jobs_unavailable(settings)
     api = FastAPI(
         title="Navaia API",
         version="1.0.0",
@@ -27,7 +41,32 @@ def create_api() -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(api)
-    for router in (health_router, auth_router, customers_router):
+    for router in (health_router, auth_router, customers_router, tickets_router, bookings_router):
         api.include_router(router)
+    from navaia_app.conversations import api as conversations_api, tools_api
+
+    for router in (conversations_api.webhooks_router, conversations_api.router, conversations_api.browser_router,
+                   tools_api.router):
+        api.include_router(router)
+    from navaia_app.campaigns import api as campaigns_api
+    from navaia_app.telephony import webhooks as telephony_webhooks
+
+    for router in (campaigns_api.router, campaigns_api.customer_calls_router, telephony_webhooks.router):
+        api.include_router(router)
+    from navaia_app.core.metrics import MetricsMiddleware, router as metrics_router
+    from navaia_app.core.security import SecurityMiddleware, TokenBucket
+
+    api.include_router(metrics_router)
+    # Added innermost first: request id (outermost) -> security -> metrics -> routes.
+    api.add_middleware(MetricsMiddleware)
+    api.add_middleware(
+        SecurityMiddleware,
+        hsts=settings.public_base_url.startswith("https://"),
+        rate_limits={
+            "/api/v1/auth/token": TokenBucket(rate=settings.rate_limit_token_per_minute / 60, burst=10),
+            "/api/webhooks/": TokenBucket(rate=settings.rate_limit_webhooks_per_second,
+                                          burst=2 * settings.rate_limit_webhooks_per_second),
+        },
+    )
     api.add_middleware(RequestContextMiddleware)
     return api

@@ -4,6 +4,7 @@ versions every few seconds (one indexed read) and reload only what changed. Work
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel
 
 TOPICS = ("customers", "tickets", "bookings", "conversations", "campaigns")
@@ -17,14 +18,15 @@ class DataVersion(SQLModel, table=True):
 
 
 def bump(session: Session, *topics: str) -> None:
-    """Mark topics as changed; commits with the caller's unit of work."""
+    """Mark topics as changed; commits with the caller's unit of work. An upsert, so two writers that
+    are the first ever to touch a topic cannot collide."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for topic in topics:
-        updated = session.exec(
-            sa.update(DataVersion).where(DataVersion.topic == topic).values(version=DataVersion.version + 1)
-        )
-        if updated.rowcount == 0:
-            session.add(DataVersion(topic=topic, version=1))
-            session.flush()
+        stmt = insert(DataVersion).values(topic=topic, version=1)
+        stmt = stmt.on_conflict_do_update(index_elements=[DataVersion.topic],
+                                          set_={"version": DataVersion.version + 1})
+        session.exec(stmt)
 
 
 def versions(session: Session, topics: tuple[str, ...] | list[str]) -> dict[str, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 import structlog
@@ -10,6 +11,30 @@ import structlog
 from navaia_app.core.settings import get_settings
 
 _configured = False
+# A phone number in any log text (E.164, bare digits, or URL-encoded "+") keeps only its last two digits.
+_PHONE = re.compile(r"(?:(?<![0-9A-Za-z])\+|%2B|(?<![0-9A-Za-z%]))(\d{7,13})(\d{2})(?![0-9A-Za-z])")
+
+
+def _mask_text(text: str) -> str:
+    return _PHONE.sub(lambda m: "***" + m.group(2), text)
+
+
+class _CurrentStderr:
+    """Writes to whatever sys.stderr is now (so test capture and redirection see every line)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+def redact_phone_numbers(_logger, _method, event_dict):
+    """Last line of defence: whatever a library or a careless call logs, full phone numbers never reach it."""
+    for key, value in event_dict.items():
+        if isinstance(value, str):
+            event_dict[key] = _mask_text(value)
+    return event_dict
 
 
 def configure_logging() -> None:
@@ -22,6 +47,7 @@ def configure_logging() -> None:
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redact_phone_numbers,
     ]
     renderer = (
         structlog.processors.JSONRenderer()
@@ -31,11 +57,11 @@ def configure_logging() -> None:
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(_CurrentStderr()),
         cache_logger_on_first_use=True,
     )
     # Route the standard library's loggers (uvicorn, rq, alembic) through the same renderer.
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(_CurrentStderr())
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processor=renderer))
     root = logging.getLogger()
     root.handlers = [handler]

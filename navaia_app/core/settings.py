@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV_SECRET_FILE = ROOT / ".navaia-secret-key"
@@ -33,8 +34,36 @@ def _dev_secret_key() -> str:
     return key
 
 
+SECRET_FIELDS = ("secret_key", "database_url", "redis_url", "elevenlabs_webhook_secret", "elevenlabs_api_key",
+                 "twilio_auth_token", "agent_tools_secret", "metrics_token")
+
+
+class FileSecretsSource(PydanticBaseSettingsSource):
+    """`NAME_FILE=/run/secrets/x` reads NAME from that file (Docker and Kubernetes mount secrets so)."""
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - __call__ does the work
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, str]:
+        values = {}
+        for name in SECRET_FIELDS:
+            path = os.environ.get(f"{name.upper()}_FILE")
+            if path:
+                try:
+                    values[name] = Path(path).read_text(encoding="utf-8").strip()
+                except OSError as exc:
+                    raise ConfigError(f"{name.upper()}_FILE={path} cannot be read: {exc.strerror}") from exc
+        return values
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
+        # A mounted secret file wins over a plain variable of the same name.
+        return (init_settings, FileSecretsSource(settings_cls), env_settings, dotenv_settings, file_secret_settings)
 
     app_env: Literal["dev", "test", "prod"] = "dev"
     database_url: str = "sqlite:///navaia.db"
@@ -44,6 +73,8 @@ class Settings(BaseSettings):
     allowed_origins: str = ""  # comma-separated; defaults to PUBLIC_BASE_URL outside prod
     allow_signup: bool = False
     business_timezone: str = "UTC"
+    business_hours: str = "mon-fri 09:00-17:00"  # in BUSINESS_TIMEZONE; "mon-fri 09:00-17:00; sat 10:00-14:00"
+    booking_slot_minutes: int = Field(default=30, ge=5, le=480)
     default_phone_region: str = "US"
 
     elevenlabs_webhook_secret: str | None = None
@@ -57,13 +88,26 @@ class Settings(BaseSettings):
     twilio_auth_token: str | None = None
     twilio_from_number: str | None = None
     twilio_api_base_url: str = "https://api.twilio.com"
+    # Campaigns and outbound calls: the most calls a second each provider accepts (a campaign never
+    # goes faster, whatever it asks), the simulated provider's outcome mix and clock, dispatcher timing.
+    twilio_calls_per_second: float = Field(default=1.0, gt=0, le=1000)
+    elevenlabs_calls_per_second: float = Field(default=1.0, gt=0, le=1000)
+    simulated_calls_per_second: float = Field(default=100.0, gt=0, le=1000)
+    simulated_outcomes: str = "completed:70,no_answer:12,busy:8,voicemail:7,failed:3"
+    simulated_time_scale: float = Field(default=1.0, gt=0, le=100)
+    campaign_dispatch_slice_seconds: float = Field(default=4.0, ge=0.5, le=120)
+    campaign_reconcile_seconds: int = Field(default=15, ge=1, le=3600)
 
     agent_tools_secret: str | None = None
+    media_dir: str = "./data/media"  # call recordings (post_call_audio); relative to the working directory
 
     session_idle_minutes: int = Field(default=60, ge=1)
     session_absolute_hours: int = Field(default=12, ge=1)
     api_token_hours: int = Field(default=12, ge=1)
     log_level: str = "INFO"
+    metrics_token: str | None = None  # bearer token for Prometheus at /api/metrics (or use an admin token)
+    rate_limit_token_per_minute: int = Field(default=30, ge=1)  # POST /api/v1/auth/token per client
+    rate_limit_webhooks_per_second: int = Field(default=2000, ge=1)  # POST /api/webhooks/* per client
 
     @field_validator("business_timezone")
     @classmethod
@@ -73,6 +117,21 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown IANA time zone {value!r}") from exc
         return value
+
+    @field_validator("business_hours")
+    @classmethod
+    def _readable_hours(cls, value: str) -> str:
+        from navaia_app.bookings.hours import OpeningHours
+
+        OpeningHours.parse(value)  # raises with a message that says what is wrong
+        return value
+
+    @property
+    def opening_hours(self):
+        """BUSINESS_HOURS parsed (navaia_app.bookings.hours.OpeningHours)."""
+        from navaia_app.bookings.hours import OpeningHours
+
+        return OpeningHours.parse(self.business_hours)
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> "Settings":

@@ -68,4 +68,4 @@ def update_customer(customer_id: int, body: CustomerPatch, user: CurrentUser, se
 
 @router.delete("/{customer_id}", status_code=204, summary="Delete a customer")
 def delete_customer(customer_id: int, user: CurrentUser, session: DB) -> None:
-    service.delete_customer(session=session, customer_id=customer_id)
+    service.delete_customer(session=session, customer_id=customer_id, actor=user)

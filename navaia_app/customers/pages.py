@@ -36,6 +36,9 @@ def _row(row) -> rx.Component:
         rx.table.cell(rx.text(row.created, size="2"), display=["none", "none", "table-cell"]),
         rx.table.cell(
             rx.hstack(
+                rx.icon_button(rx.icon("phone-outgoing", size=14), variant="ghost", size="1", color_scheme="green",
+                               on_click=S.call_now(row.id), aria_label="Call now", title="Call now",
+                               disabled=row.do_not_call, class_name="call-now"),
                 rx.icon_button(rx.icon("pencil", size=14), variant="ghost", size="1",
                                on_click=S.open_edit(row.id), aria_label="Edit customer"),
                 rx.icon_button(rx.icon("phone-off", size=14), variant="ghost", size="1",

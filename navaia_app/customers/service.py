@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, func, or_, select
 
+from navaia_app.audit import service as audit
 from navaia_app.core import live
 from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
 from navaia_app.core.logging import get_logger, mask_phone
@@ -123,10 +124,12 @@ def update_customer(*, session: Session, customer_id: int, patch: CustomerPatch)
     return customer
 
 
-def delete_customer(*, session: Session, customer_id: int) -> None:
+def delete_customer(*, session: Session, customer_id: int, actor=None) -> None:
     customer = get_customer(session=session, customer_id=customer_id)
     session.delete(customer)
     session.flush()
+    audit.record(session, action="customer.deleted", actor=actor, target_type="customer", target_id=customer_id,
+                 detail={"name": customer.name})
     live.bump(session, "customers")
     log.info("customer.deleted", customer_id=customer_id)
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import reflex as rx
 
-from navaia_app.auth.state import AuthState, authenticated, field_errors
+from navaia_app.auth.state import AuthState, actor, authenticated, field_errors
 from navaia_app.core.db import session_scope
 from navaia_app.core.errors import DomainError
 from navaia_app.core.validation import display_phone
@@ -189,6 +189,22 @@ class CustomersState(LiveMixin, PagedMixin, AuthState):
         self._reload()
         return rx.toast.info(f"Do-not-call is {state} for {c.name}.")
 
+    @rx.event
+    @authenticated
+    def call_now(self, customer_id: int):
+        """One outbound call through the campaigns service (the same path as a campaign's calls)."""
+        from navaia_app.auth.state import actor
+        from navaia_app.campaigns import service as campaigns
+
+        try:
+            with session_scope() as session:
+                call = campaigns.call_customer_now(session=session, customer_id=customer_id,
+                                                   requested_by_id=actor().id)
+                name = service.get_customer(session=session, customer_id=call.customer_id).name
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        return rx.toast.success(f"Calling {name} now…")
+
     # --- delete ---------------------------------------------------------------------------
 
     @rx.event
@@ -205,7 +221,7 @@ class CustomersState(LiveMixin, PagedMixin, AuthState):
         name = self.delete_name
         try:
             with session_scope() as session:
-                service.delete_customer(session=session, customer_id=self.delete_id)
+                service.delete_customer(session=session, customer_id=self.delete_id, actor=actor())
         except DomainError as exc:
             self.delete_id = 0
             return rx.toast.error(exc.message)

@@ -2,13 +2,135 @@ from __future__ import annotations
 
 import reflex as rx
 
-from navaia_app.dashboard.state import DashboardState as S
+from navaia_app.dashboard.state import TICKET_STATUS_FILLS, DashboardState as S
 from navaia_app.ui import routes
 from navaia_app.ui.layout import stat_card
+from navaia_app.bookings.timefmt import viewer_zone_probe
+from navaia_app.ui.live import live_ticker
+
+TICKET_COLORS = {"open": "blue", "in_progress": "amber", "resolved": "green", "closed": "gray"}
+BOOKING_COLORS = {"pending": "amber", "confirmed": "green", "cancelled": "gray", "completed": "blue", "no_show": "red"}
+ACCENT_FILL = "#3e63dd"  # Radix indigo 9, the theme's accent
+
+
+def _panel(title: str, hint, *children, **props) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(rx.heading(title, size="3"), rx.spacer(), rx.text(hint, size="1", color_scheme="gray"),
+                      width="100%", align="baseline"),
+            *children,
+            spacing="3", width="100%", height="100%",
+        ),
+        width="100%", **props,
+    )
+
+
+def _axis_props() -> dict:
+    return {"tick_line": False, "axis_line": False, "tick": {"fontSize": 11, "fill": "#8b8d98"}}
+
+
+def _tickets_by_status() -> rx.Component:
+    return _panel(
+        "Tickets by status", rx.text(S.tickets_total, " in all"),
+        rx.recharts.bar_chart(
+            rx.recharts.cartesian_grid(vertical=False, stroke_dasharray="3 3", stroke_opacity=0.4),
+            rx.recharts.x_axis(data_key="status", **_axis_props()),
+            rx.recharts.y_axis(allow_decimals=False, width=32, **_axis_props()),
+            rx.recharts.graphing_tooltip(cursor={"fill": "rgba(0,0,0,0.04)"}),
+            rx.recharts.bar(*[rx.recharts.cell(fill=fill) for fill in TICKET_STATUS_FILLS.values()],
+                            data_key="count", name="Tickets", radius=[6, 6, 0, 0], is_animation_active=False),
+            data=S.tickets_by_status, height=220,
+        ),
+        id="chart-tickets-by-status",
+    )
+
+
+def _bookings_per_day() -> rx.Component:
+    return _panel(
+        "Bookings, next 14 days", rx.text(S.bookings_14_days, " booked"),
+        rx.recharts.bar_chart(
+            rx.recharts.cartesian_grid(vertical=False, stroke_dasharray="3 3", stroke_opacity=0.4),
+            rx.recharts.x_axis(data_key="day", interval=0, angle=-35, text_anchor="end", height=48,
+                               **_axis_props()),
+            rx.recharts.y_axis(allow_decimals=False, width=32, **_axis_props()),
+            rx.recharts.graphing_tooltip(cursor={"fill": "rgba(0,0,0,0.04)"}),
+            rx.recharts.bar(data_key="count", name="Bookings", fill="#30a46c", radius=[4, 4, 0, 0],
+                            is_animation_active=False),
+            data=S.bookings_per_day, height=220,
+        ),
+        id="chart-bookings-per-day",
+    )
+
+
+def _ticket_volume() -> rx.Component:
+    return _panel(
+        "New tickets, last 30 days", rx.text(S.tickets_30_days, " raised"),
+        rx.recharts.area_chart(
+            rx.el.defs(rx.el.linear_gradient(
+                rx.el.stop(offset="5%", stop_color=ACCENT_FILL, stop_opacity=0.35),
+                rx.el.stop(offset="95%", stop_color=ACCENT_FILL, stop_opacity=0),
+                id="volume-fill", x1="0", y1="0", x2="0", y2="1",
+            )),
+            rx.recharts.cartesian_grid(vertical=False, stroke_dasharray="3 3", stroke_opacity=0.4),
+            rx.recharts.x_axis(data_key="day", min_tick_gap=24, **_axis_props()),
+            rx.recharts.y_axis(allow_decimals=False, width=32, **_axis_props()),
+            rx.recharts.graphing_tooltip(),
+            rx.recharts.area(data_key="count", name="Tickets", stroke=ACCENT_FILL, fill="url(#volume-fill)",
+                             stroke_width=2, type_="monotone", is_animation_active=False),
+            data=S.ticket_volume, height=220,
+        ),
+        id="chart-ticket-volume",
+    )
+
+
+def _next_bookings() -> rx.Component:
+    return _panel(
+        "Next bookings today", rx.link("All bookings", href=routes.BOOKINGS, size="1"),
+        rx.cond(
+            S.next_bookings.length() > 0,
+            rx.vstack(rx.foreach(S.next_bookings, lambda b: rx.hstack(
+                rx.text(b.time, size="2", weight="bold", font_family="monospace", white_space="nowrap"),
+                rx.vstack(rx.text(b.customer, size="2", weight="medium"),
+                          rx.text(b.service, size="1", color_scheme="gray"), spacing="0", min_width="0"),
+                rx.spacer(),
+                rx.badge(b.status_label, color_scheme=rx.match(b.status, *BOOKING_COLORS.items(), "gray"),
+                         variant="soft"),
+                width="100%", align="center", spacing="3", padding_y="0.25rem",
+                border_bottom=f"1px solid {rx.color('gray', 4)}",
+            )), spacing="1", width="100%", id="next-bookings"),
+            rx.text("Nothing else booked today.", size="2", color_scheme="gray"),
+        ),
+    )
+
+
+def _newest_tickets() -> rx.Component:
+    return _panel(
+        "Newest tickets", rx.link("All tickets", href=routes.TICKETS, size="1"),
+        rx.cond(
+            S.newest_tickets.length() > 0,
+            rx.vstack(rx.foreach(S.newest_tickets, lambda t: rx.link(
+                rx.hstack(
+                    rx.vstack(rx.text(t.title, size="2", weight="medium", color=rx.color("gray", 12)),
+                              rx.text(rx.cond(t.customer != "", t.customer + " · ", ""), t.created, size="1",
+                                      color_scheme="gray"),
+                              spacing="0", min_width="0"),
+                    rx.spacer(),
+                    rx.badge(t.status_label, color_scheme=rx.match(t.status, *TICKET_COLORS.items(), "gray"),
+                             variant="soft"),
+                    width="100%", align="center", spacing="3",
+                ),
+                href="/tickets?ticket=" + t.id.to_string(), underline="none", width="100%", padding_y="0.25rem",
+                border_bottom=f"1px solid {rx.color('gray', 4)}",
+            )), spacing="1", width="100%", id="newest-tickets"),
+            rx.text("No tickets yet.", size="2", color_scheme="gray"),
+        ),
+    )
 
 
 def dashboard_page() -> rx.Component:
     return rx.vstack(
+        live_ticker(S.poll_changes),
+        viewer_zone_probe(S),
         rx.cond(
             ~S.jobs_available,
             rx.callout(
@@ -29,5 +151,11 @@ def dashboard_page() -> rx.Component:
             spacing="4",
             width="100%",
         ),
+        rx.grid(
+            _ticket_volume(), _tickets_by_status(), _bookings_per_day(), _next_bookings(),
+            columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%",
+        ),
+        _newest_tickets(),
+        rx.text("Days and times in ", S.zone_label, ".", size="1", color_scheme="gray"),
         spacing="4", width="100%",
     )

@@ -15,7 +15,7 @@ import redis
 from rq.exceptions import DuplicateJobError
 
 from navaia_app.core.types import utcnow
-from navaia_app.jobs.queues import DEFAULT_QUEUE, get_queue
+from navaia_app.jobs.queues import CALLS_QUEUE, DEFAULT_QUEUE, get_queue
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,38 @@ class PeriodicJob:
 
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("purge-expired-sessions", "navaia_app.jobs.tasks.purge_expired_sessions", timedelta(hours=1)),
+    PeriodicJob("sweep-webhook-inbox", "navaia_app.jobs.tasks.sweep_webhook_inbox", timedelta(minutes=1)),
 )
+
+
+def _reconcile_every() -> timedelta:
+    from navaia_app.core.settings import get_settings
+
+    return timedelta(seconds=get_settings().campaign_reconcile_seconds)
+
+
+# Campaigns: rebuilds the calling work from the database (it books its own next run each time).
+RECONCILE = PeriodicJob("reconcile-campaigns", "navaia_app.jobs.calls.reconcile_campaigns", _reconcile_every(),
+                        queue=CALLS_QUEUE)
+PERIODIC_JOBS = (*PERIODIC_JOBS, RECONCILE)
+
+# Run once whenever a worker starts and whenever Redis comes back empty (restarted without its data):
+# they rebuild from the database whatever work Redis carried.
+STARTUP_JOBS: tuple[tuple[str, str], ...] = (("navaia_app.jobs.calls.reconcile_campaigns", CALLS_QUEUE),)
+FRESH_REDIS_MARKER = "navaia:worker:redis-seen"
+
+
+def run_startup_jobs(connection: redis.Redis, *, queues, force: bool = True) -> bool:
+    """Queue the startup jobs (for the queues served). Without `force`, only when Redis is new to us
+    (the marker key is gone: a restart without persistence). Returns whether they were queued."""
+    fresh = bool(connection.set(FRESH_REDIS_MARKER, "1", nx=True))
+    if not (force or fresh):
+        return False
+    for func, queue in STARTUP_JOBS:
+        if queue in queues:
+            get_queue(queue, connection=connection).enqueue(func, job_timeout=600, result_ttl=600,
+                                                            description="startup reconcile")
+    return True
 
 
 def next_run(job: PeriodicJob, now: datetime) -> datetime:

@@ -18,3 +18,64 @@ def purge_expired_sessions() -> dict[str, int]:
         removed = purge_stale_auth_rows(session=session, now=utcnow())
     log.info("auth.purged", sessions=removed["sessions"], throttles=removed["throttles"])
     return removed
+
+
+# --- call automation: the ElevenLabs webhook inbox --------------------------------------------
+
+
+def process_webhook_event(event_id: int) -> str:
+    """Run one stored webhook (safe to run twice: a processed event is skipped).
+
+    A failure is counted on the inbox row and re-raised; after the last try the row is marked failed
+    (shown in the UI, re-runnable) and this returns "failed" without raising.
+    """
+    from navaia_app.conversations import service
+
+    try:
+        with session_scope() as session:
+            return service.process_inbox_event(session=session, event_id=event_id)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        try:
+            with session_scope() as session:
+                status = service.record_inbox_failure(session=session, event_id=event_id, error=error)
+        except Exception:  # the database itself is down: RQ's retry and the sweeper try again later
+            log.exception("webhook.failure_not_recorded", event_id=event_id)
+            raise exc from None
+        if status == "failed":
+            return "failed"
+        raise
+
+
+def process_webhook_events(event_ids: list[int]) -> dict[str, int]:
+    """Run stored webhooks, each in its own transaction, so one bad event never holds up the others.
+
+    Raises at the end when some may succeed on another try, so RQ retries the job (what was done is
+    skipped then); the sweeper takes over after RQ's last retry.
+    """
+    counts: dict[str, int] = {}
+    retry_later: list[int] = []
+    for event_id in event_ids:
+        try:
+            outcome = process_webhook_event(event_id)
+        except Exception:
+            outcome = "retry"
+            retry_later.append(event_id)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    log.info("webhook.batch_done", size=len(event_ids), **counts)
+    if retry_later:
+        raise RuntimeError(f"{len(retry_later)} webhook event(s) failed and will be retried: {retry_later[:20]}")
+    return counts
+
+
+def sweep_webhook_inbox() -> int:
+    """Every minute: hand over again the inbox rows nobody ran (worker crash, Redis down on arrival)."""
+    from navaia_app.conversations import dispatch, service
+    from navaia_app.core.redis import get_redis
+
+    with session_scope() as session:
+        due = service.due_inbox_events(session=session, now=utcnow())
+    if due and dispatch.schedule_inbox_events(due, connection=get_redis()):
+        log.info("webhook.swept", requeued=len(due))
+        return len(due)
+    return 0

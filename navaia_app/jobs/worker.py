@@ -18,6 +18,7 @@ import redis
 from rq import Worker
 from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.scheduler import RQScheduler
+from rq.worker import DequeueStrategy
 from tenacity import (
     Retrying,
     retry_if_exception_type,
@@ -29,7 +30,7 @@ from tenacity import (
 
 from navaia_app.core.logging import configure_logging, get_logger
 from navaia_app.core.settings import get_settings
-from navaia_app.jobs.periodic import PERIODIC_JOBS, schedule_periodic_jobs
+from navaia_app.jobs.periodic import PERIODIC_JOBS, run_startup_jobs, schedule_periodic_jobs
 from navaia_app.jobs.queues import QUEUE_NAMES, describe_redis
 
 log = get_logger(__name__)
@@ -63,6 +64,18 @@ class NavaiaWorker(Worker):
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
         book_periodic_jobs(self.connection, queues=self.queue_names())
+
+    def heartbeat(self, timeout=None, pipeline=None):
+        super().heartbeat(timeout=timeout, pipeline=pipeline)
+        if pipeline is None:
+            # Redis restarted without its data: the periodic bookings and queued work are gone;
+            # book them again and rebuild the work from the database now, not at the next maintenance.
+            try:
+                if run_startup_jobs(self.connection, queues=self.queue_names(), force=False):
+                    log.warning("worker.redis_was_reset", action="periodic jobs booked again, reconciling")
+                    book_periodic_jobs(self.connection, queues=self.queue_names())
+            except redis.RedisError:
+                pass  # still down: RQ's loop retries, and so do we on the next heartbeat
 
     def _start_scheduler(self, burst=False, logging_level="INFO", date_format=DEFAULT_LOGGING_DATE_FORMAT,
                          log_format=DEFAULT_LOGGING_FORMAT):
@@ -115,6 +128,7 @@ def _prepare_for_forks() -> None:
         os.register_at_fork(after_in_child=_forget_inherited_db_connections)
         _fork_hook_installed = True
     # Imported once here, so each forked job process starts warm instead of importing them again.
+    import navaia_app.jobs.calls  # noqa: F401
     import navaia_app.jobs.tasks  # noqa: F401
     import navaia_app.models  # noqa: F401
 
@@ -179,12 +193,18 @@ def run_worker(burst: bool = False, *, queues: Sequence[str] = QUEUE_NAMES) -> i
             if not wait_for_redis(connection, stop=stop, where=where, attempts=BURST_ATTEMPTS if burst else None):
                 exit_code = 0 if stop.is_set() else 1
                 break
-            worker = NavaiaWorker(queues, connection=connection)
+            # Maintenance every 30 s (RQ: 10 min), so a scheduler lock left by a killed worker is taken
+            # over within a minute, not ten.
+            worker = NavaiaWorker(queues, connection=connection, maintenance_interval=30)
             log.info("worker.started", queues=queues, redis=where, burst=burst, pid=os.getpid())
             try:
                 book_periodic_jobs(connection, queues=queues)
+                if not burst:
+                    run_startup_jobs(connection, queues=queues)
                 # RQ installs its own SIGTERM/SIGINT handlers meanwhile (warm shutdown, then cold on a second).
-                worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level.upper())
+                # Round robin between queues: a long campaign on "calls" never starves "default".
+                worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level.upper(),
+                            dequeue_strategy=DequeueStrategy.ROUND_ROBIN)
             except redis.RedisError as exc:
                 log.warning(f"background jobs unavailable: lost Redis at {where}; reconnecting",
                             error=type(exc).__name__)

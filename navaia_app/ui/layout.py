@@ -25,8 +25,14 @@ NAV = [
 def _nav_item(label: str, href: str, icon: str) -> rx.Component:
     path = rx.State.router.page.path
     active = (path == href) if href == "/" else path.startswith(href)
+    extra = []
+    if href == routes.CONVERSATIONS:  # the count of calls waiting for review
+        from navaia_app.conversations.pages import review_badge
+
+        extra = [rx.spacer(), review_badge()]
     return rx.link(
-        rx.hstack(rx.icon(icon, size=18), rx.text(label, size="2", weight="medium"), spacing="3", align="center"),
+        rx.hstack(rx.icon(icon, size=18), rx.text(label, size="2", weight="medium"), *extra, spacing="3",
+                  align="center", width="100%"),
         href=href,
         underline="none",
         padding_x="0.75rem",
@@ -50,7 +56,9 @@ def _brand() -> rx.Component:
 
 
 def _nav_list() -> rx.Component:
-    return rx.vstack(*[_nav_item(*item) for item in NAV], spacing="1", width="100%")
+    return rx.vstack(*[_nav_item(*item) for item in NAV],
+                     rx.cond(AuthState.is_admin, _nav_item("System", routes.SYSTEM, "activity")),
+                     spacing="1", width="100%")
 
 
 def sidebar() -> rx.Component:

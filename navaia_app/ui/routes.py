@@ -7,9 +7,11 @@ CUSTOMERS = "/customers"
 TICKETS = "/tickets"
 BOOKINGS = "/bookings"
 CAMPAIGNS = "/campaigns"
+CAMPAIGN = "/campaigns/[campaign_id]"
 CONVERSATIONS = "/conversations"
 SUPPORT_AGENT = "/support-agent"
 PLAYGROUND = "/playground"
 SETTINGS = "/settings"
+SYSTEM = "/system"
 
 PUBLIC = {LOGIN, REGISTER}

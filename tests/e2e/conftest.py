@@ -16,6 +16,8 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+E2E_WEBHOOK_SECRET = "e2e-webhook-secret"
+E2E_TOOLS_SECRET = "e2e-tools-secret"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -65,7 +67,49 @@ def build_lock():
 
 
 @pytest.fixture(scope="session")
-def live_app(build_lock, e2e_database, tmp_path_factory):
+def e2e_redis_url():
+    """A redis-server of this run's own, so its jobs never meet another run's worker."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        yield os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9")
+        return
+    port = _free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while True:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        if time.monotonic() > deadline:
+            pytest.fail("the e2e redis-server did not start")
+        time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def fake_elevenlabs():
+    """The stand-in for ElevenLabs (tests/e2e/fake_elevenlabs.py) that the app's voice agent talks to."""
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("fake_elevenlabs.py")), "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while True:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail("the ElevenLabs stand-in did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_app(build_lock, e2e_database, e2e_redis_url, fake_elevenlabs, tmp_path_factory):
     """Start `reflex run --env prod` on a free port against the fresh database; stop it afterwards."""
     port = _free_port()
     base_url = f"http://localhost:{port}"
@@ -77,6 +121,14 @@ def live_app(build_lock, e2e_database, tmp_path_factory):
         "PUBLIC_BASE_URL": base_url,
         "ALLOWED_ORIGINS": base_url,
         "ALLOW_SIGNUP": "false",
+        # Call automation: webhook and tools secrets, recordings, and a Redis database for the e2e jobs only.
+        "ELEVENLABS_WEBHOOK_SECRET": E2E_WEBHOOK_SECRET,
+        "AGENT_TOOLS_SECRET": E2E_TOOLS_SECRET,
+        "MEDIA_DIR": str(tmp_path_factory.mktemp("media")),
+        "REDIS_URL": e2e_redis_url,
+        "ELEVENLABS_API_BASE_URL": fake_elevenlabs,
+        "ELEVENLABS_AGENT_ID": "agent_e2e",
+        "ELEVENLABS_API_KEY": "e2e-api-key",
         "REFLEX_USE_NPM": "1",
         "REFLEX_TELEMETRY_ENABLED": "false",
         "PATH": f"{ROOT / '.tools/node_modules/.bin'}:{os.environ.get('PATH', '')}",
@@ -114,6 +166,29 @@ def live_app(build_lock, e2e_database, tmp_path_factory):
             except ProcessLookupError:
                 pass
         log.close()
+
+
+@pytest.fixture(scope="module")
+def e2e_worker(live_app, e2e_database, e2e_redis_url, tmp_path_factory):
+    """`python -m navaia_app.cli worker` against the running app's database and Redis, for one test module;
+    the simulated carrier runs 20 times faster than life and sends no post-call events (the bookings they
+    make would take the slots other browser tests book; tests/telephony covers that path)."""
+    env = {**os.environ, "DATABASE_URL": e2e_database, "REDIS_URL": e2e_redis_url, "APP_ENV": "test",
+           "PUBLIC_BASE_URL": live_app, "ELEVENLABS_WEBHOOK_SECRET": "",
+           "TELEPHONY_PROVIDER": "simulated", "SIMULATED_TIME_SCALE": "0.05", "PYTHONPATH": str(ROOT)}
+    log = open(tmp_path_factory.mktemp("e2e-worker") / "worker.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "navaia_app.cli", "worker"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    yield proc
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    log.close()
 
 
 @pytest.fixture(scope="session")

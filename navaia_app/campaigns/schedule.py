@@ -1,0 +1,115 @@
+"""Calling windows in each customer's local time: when a call may ring, and when it may next.
+
+Pure functions of instants (UTC-aware datetimes) and IANA zones, so daylight-saving changes are
+handled by zoneinfo: a window "09:00-18:00" is 09:00 on the local wall clock whatever the offset
+that day. A window whose end is not after its start crosses midnight ("20:00-02:00" belongs to
+the day it starts on); equal start and end mean the whole day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from navaia_app.campaigns.models import WEEKDAYS
+
+SEARCH_DAYS = 9  # a window that opens on at least one weekday is always found within this many days
+
+
+@lru_cache(maxsize=512)
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def parse_hhmm(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def _local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
+    """The UTC instant of wall-clock `at` on `day` in `tz`.
+
+    A wall time that does not exist that day (the spring-forward gap) moves to the end of the gap;
+    one that happens twice (fall back) is its first occurrence."""
+    naive = datetime.combine(day, at)
+    first = naive.replace(tzinfo=tz, fold=0)
+    utc = first.astimezone(UTC)
+    if utc.astimezone(tz).replace(tzinfo=None) != naive:  # in the gap: fold=1 gives the later offset
+        later = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
+        earlier = utc
+        gap_end = min(later, earlier)
+        # the first wall-clock instant after the gap
+        probe = gap_end
+        while probe.astimezone(tz).replace(tzinfo=None) < naive:
+            probe += timedelta(minutes=15)
+        return probe
+    return utc
+
+
+@dataclass(frozen=True)
+class CallingWindow:
+    start: time
+    end: time
+    days: frozenset[int]  # 0 = Monday
+
+    @classmethod
+    def of(cls, start: str, end: str, days: str | list[str]) -> CallingWindow:
+        names = days.split(",") if isinstance(days, str) else days
+        picked = frozenset(WEEKDAYS.index(d.strip().lower()[:3]) for d in names if d.strip())
+        return cls(parse_hhmm(start), parse_hhmm(end), picked)
+
+    @property
+    def all_day(self) -> bool:
+        return self.start == self.end
+
+    def _span(self, day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        opens = _local_instant(day, self.start, tz)
+        if self.all_day:
+            closes = _local_instant(day + timedelta(days=1), self.start, tz)
+        elif self.end > self.start:
+            closes = _local_instant(day, self.end, tz)
+        else:
+            closes = _local_instant(day + timedelta(days=1), self.end, tz)
+        return opens, closes
+
+    def contains(self, instant: datetime, tz_name: str) -> bool:
+        tz = zone(tz_name)
+        local_day = instant.astimezone(tz).date()
+        for day in (local_day - timedelta(days=1), local_day):
+            if day.weekday() not in self.days:
+                continue
+            opens, closes = self._span(day, tz)
+            if opens <= instant < closes:
+                return True
+        return False
+
+    def next_opening(self, instant: datetime, tz_name: str) -> datetime | None:
+        """`instant` itself when the window is open then, else when it next opens (None: never)."""
+        if not self.days:
+            return None
+        if self.contains(instant, tz_name):
+            return instant
+        tz = zone(tz_name)
+        local_day = instant.astimezone(tz).date()
+        for offset in range(SEARCH_DAYS):
+            day = local_day + timedelta(days=offset)
+            if day.weekday() not in self.days:
+                continue
+            opens, _ = self._span(day, tz)
+            if opens > instant:
+                return opens
+        return None
+
+    def closes_after(self, instant: datetime, tz_name: str) -> datetime | None:
+        """When the window open at `instant` closes (None when it is not open then)."""
+        tz = zone(tz_name)
+        local_day = instant.astimezone(tz).date()
+        for day in (local_day - timedelta(days=1), local_day):
+            if day.weekday() not in self.days:
+                continue
+            opens, closes = self._span(day, tz)
+            if opens <= instant < closes:
+                return closes
+        return None

@@ -1,0 +1,235 @@
+"""What the voice agent can ask during a call (its server tools) and what it learns when an inbound call
+starts (conversation-initiation webhook). Answers are small and speakable: each carries a `message`
+the agent can read out. Every write goes through the same services as the web app."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from navaia_app.conversations import service as calls
+from navaia_app.conversations.service import CallerIdentity
+from navaia_app.core.errors import Conflict, ValidationFailed
+from navaia_app.core.live import bump
+from navaia_app.core.logging import get_logger
+from navaia_app.core.settings import get_settings
+from navaia_app.core.types import utcnow
+from navaia_app.core.validation import try_normalize_phone
+from navaia_app.customers.models import Customer
+
+log = get_logger(__name__)
+
+MAX_SLOTS = 8  # what an agent can reasonably read out
+SEARCH_DAYS = 14
+# The dynamic variables the initiation webhook always returns (ElevenLabs wants every one it knows).
+INITIATION_VARIABLES = ("customer_id", "customer_name", "customer_known", "open_tickets", "open_ticket_titles",
+                        "next_booking")
+
+
+def spoken_time(moment: datetime, zone: ZoneInfo) -> str:
+    local = moment.astimezone(zone)
+    hour = local.strftime("%I:%M %p").lstrip("0")
+    return f"{local:%A} {local.day} {local:%B} at {hour}"
+
+
+def _identity(*, customer_id: Any = None, phone: Any = None, email: Any = None, name: Any = None) -> CallerIdentity:
+    phone_e164 = try_normalize_phone(str(phone)) if phone not in (None, "") else None
+    return CallerIdentity(customer_id=calls._int_or_none(customer_id), phones=[phone_e164] if phone_e164 else [],
+                          email=(str(email).strip().lower() or None) if email else None,
+                          name=(str(name).strip()[:120] or None) if name else None)
+
+
+def _customer_summary(customer: Customer) -> dict[str, Any]:
+    return {"id": customer.id, "name": customer.name, "phone": customer.phone, "email": customer.email,
+            "timezone": calls.zone_for(customer).key}
+
+
+def _open_tickets(session: Session, customer_id: int) -> tuple[list[dict[str, Any]], int]:
+    from navaia_app.tickets import service as tickets
+
+    items, total = tickets.list_tickets(session=session, customer_id=customer_id, status=["open", "in_progress"],
+                                        limit=5)
+    return [{"id": t.id, "title": t.title, "status": t.status} for t in items], total
+
+
+def _next_booking(session: Session, customer: Customer) -> dict[str, Any] | None:
+    from navaia_app.bookings import service as bookings
+
+    items, _ = bookings.list_bookings(session=session, customer_id=customer.id, status=["pending", "confirmed"],
+                                      starts_from=utcnow(), limit=1)
+    if not items:
+        return None
+    booking, zone = items[0], calls.zone_for(customer)
+    return {"id": booking.id, "service": booking.service, "starts_at": booking.starts_at.astimezone(zone).isoformat(),
+            "when": spoken_time(booking.starts_at, zone), "status": booking.status}
+
+
+def lookup_customer(*, session: Session, customer_id: Any = None, phone: Any = None, email: Any = None) -> dict:
+    identity = _identity(customer_id=customer_id, phone=phone, email=email)
+    if identity.customer_id is None and not identity.phones and not identity.email:
+        raise ValidationFailed("Give the caller's phone, email or customer_id.", field="phone")
+    customer = calls.find_customer(session=session, identity=identity)
+    if customer is None:
+        return {"found": False, "message": "No customer record matches; ask for their name and email."}
+    tickets, open_count = _open_tickets(session, customer.id)
+    booking = _next_booking(session, customer)
+    parts = [f"{customer.name}", f"{open_count} open ticket{'s' if open_count != 1 else ''}"]
+    parts.append(f"next booking: {booking['service']} on {booking['when']}" if booking else "no upcoming booking")
+    return {"found": True, "customer": _customer_summary(customer), "open_tickets": tickets,
+            "open_ticket_count": open_count, "next_booking": booking, "message": "; ".join(parts) + "."}
+
+
+def _zone_of(session: Session, customer_id: Any, phone: Any) -> tuple[ZoneInfo, Customer | None]:
+    identity = _identity(customer_id=customer_id, phone=phone)
+    customer = calls.find_customer(session=session, identity=identity) if (identity.customer_id or identity.phones) \
+        else None
+    return calls.zone_for(customer), customer
+
+
+def check_availability(
+    *, session: Session, date_text: Any = None, appointment_datetime: Any = None, duration_minutes: Any = None,
+    customer_id: Any = None, customer_phone: Any = None, now: datetime | None = None,
+) -> dict:
+    """Free start times on a day (or the next days), or whether one given time is free."""
+    from navaia_app.bookings import service as bookings
+
+    now = now or utcnow()
+    zone, _customer = _zone_of(session, customer_id, customer_phone)
+    duration = get_settings().booking_slot_minutes if duration_minutes in (None, "") else \
+        calls.parse_minutes(duration_minutes)
+    if duration is None or duration <= 0:
+        raise ValidationFailed("duration_minutes must be a whole number of minutes.", field="duration_minutes")
+    wanted = None
+    if appointment_datetime not in (None, ""):
+        wanted = calls.parse_appointment_time(appointment_datetime, zone)
+        if wanted is None:
+            raise ValidationFailed("appointment_datetime must be an ISO 8601 date and time.",
+                                   field="appointment_datetime")
+        day = wanted.astimezone(zone).date()
+        days = [day]
+    elif date_text not in (None, ""):
+        try:
+            day = date.fromisoformat(str(date_text).strip()[:10])
+        except ValueError:
+            raise ValidationFailed("date must be YYYY-MM-DD.", field="date") from None
+        days = [day]
+    else:
+        today = now.astimezone(zone).date()
+        days = [today + timedelta(days=i) for i in range(SEARCH_DAYS)]
+
+    start = max(datetime.combine(days[0], time.min, tzinfo=zone), now)
+    end = datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=zone)
+    slots = bookings.free_slots(session=session, start=start, end=end, duration_minutes=duration) if end > start \
+        else []
+    result: dict[str, Any] = {"timezone": zone.key, "duration_minutes": duration}
+    if wanted is not None:
+        available = any(abs((slot - wanted).total_seconds()) < 60 for slot in slots)
+        others = sorted(slots, key=lambda slot: abs((slot - wanted).total_seconds()))[:3]
+        others = sorted(others)
+        result.update(available=available, requested=wanted.astimezone(zone).isoformat(),
+                      slots=[s.astimezone(zone).isoformat() for s in others])
+        if available:
+            result["message"] = f"{spoken_time(wanted, zone)} is free."
+        elif others:
+            result["message"] = (f"{spoken_time(wanted, zone)} is not available. Closest free times: "
+                                 + ", ".join(spoken_time(s, zone) for s in others) + ".")
+        else:
+            result["message"] = f"{spoken_time(wanted, zone)} is not available, and that day is fully booked."
+        return result
+    shown = slots[:MAX_SLOTS]
+    result.update(available=bool(shown), slots=[s.astimezone(zone).isoformat() for s in shown])
+    result["message"] = ("Free times: " + ", ".join(spoken_time(s, zone) for s in shown) + ".") if shown else \
+        "There is no free time in that period."
+    return result
+
+
+def _conversation_id(session: Session, external_id: Any) -> int | None:
+    """Our conversation row for the call in progress (created now if needed), so the post-call webhook
+    links to what the agent made instead of making it again."""
+    text = str(external_id or "").strip()
+    if not text or text.startswith("{{") or len(text) > 128:
+        return None
+    conversation = calls.conversation_for(session=session, external_id=text)
+    bump(session, "conversations")
+    return conversation.id
+
+
+def book_appointment(
+    *, session: Session, service: Any, appointment_datetime: Any, duration_minutes: Any = None, notes: Any = "",
+    customer_id: Any = None, customer_phone: Any = None, customer_name: Any = None, customer_email: Any = None,
+    conversation_id: Any = None,
+) -> dict:
+    from navaia_app.bookings import service as bookings
+
+    service_name = str(service or "").strip()
+    if not service_name:
+        raise ValidationFailed("service is required.", field="service")
+    identity = _identity(customer_id=customer_id, phone=customer_phone, email=customer_email, name=customer_name)
+    customer, why = calls.find_or_create_customer(session=session, identity=identity)
+    if customer is None:
+        return {"booked": False, "message": why + " Ask for the caller's phone number."}
+    zone = calls.zone_for(customer)
+    starts_at = calls.parse_appointment_time(appointment_datetime, zone)
+    if starts_at is None:
+        raise ValidationFailed("appointment_datetime must be an ISO 8601 date and time.", field="appointment_datetime")
+    duration = None if duration_minutes in (None, "") else calls.parse_minutes(duration_minutes)
+    if duration is None and duration_minutes not in (None, ""):
+        raise ValidationFailed("duration_minutes must be a whole number of minutes.", field="duration_minutes")
+    linked = _conversation_id(session, conversation_id)
+    try:
+        with session.begin_nested():
+            booking = bookings.create_booking(session=session, customer_id=customer.id, service=service_name,
+                                              starts_at=starts_at, duration_minutes=duration,
+                                              notes=str(notes or "").strip()[:4000], source="ai_call",
+                                              conversation_id=linked)
+    except (ValidationFailed, Conflict) as exc:
+        log.info("agent_tool.booking_refused", customer_id=customer.id, reason=exc.message[:120])
+        return {"booked": False, "message": exc.message}
+    return {"booked": True, "booking_id": booking.id, "customer_id": customer.id,
+            "starts_at": booking.starts_at.astimezone(zone).isoformat(),
+            "message": f"Booked {booking.service} for {customer.name} on {spoken_time(booking.starts_at, zone)}."}
+
+
+def raise_ticket(
+    *, session: Session, issue_summary: Any, issue_details: Any = "", priority: Any = None, category: Any = "",
+    customer_id: Any = None, customer_phone: Any = None, customer_name: Any = None, customer_email: Any = None,
+    conversation_id: Any = None,
+) -> dict:
+    from navaia_app.tickets import service as tickets
+
+    title = str(issue_summary or "").strip()[:200]
+    if not title:
+        raise ValidationFailed("issue_summary is required.", field="issue_summary")
+    identity = _identity(customer_id=customer_id, phone=customer_phone, email=customer_email, name=customer_name)
+    customer, _why = calls.find_or_create_customer(session=session, identity=identity)
+    linked = _conversation_id(session, conversation_id)
+    try:
+        with session.begin_nested():
+            ticket = tickets.create_ticket(session=session, title=title, description=str(issue_details or "")[:10_000],
+                                           priority=calls.normalize_priority(priority),
+                                           category=str(category or "").strip()[:60],
+                                           customer_id=customer.id if customer else None, source="ai_call",
+                                           conversation_id=linked)
+    except (ValidationFailed, Conflict) as exc:
+        return {"created": False, "message": exc.message}
+    return {"created": True, "ticket_id": ticket.id, "customer_id": customer.id if customer else None,
+            "message": f"Ticket {ticket.id} is open: {ticket.title}. Our team will follow up."}
+
+
+def initiation_data(*, session: Session, caller_id: Any) -> dict:
+    """conversation_initiation_client_data for an inbound call: who is calling, their open tickets and
+    next booking. Every variable is always present (empty for an unknown caller)."""
+    variables: dict[str, Any] = {"customer_id": "", "customer_name": "", "customer_known": False,
+                                 "open_tickets": 0, "open_ticket_titles": "", "next_booking": "none"}
+    identity = _identity(phone=caller_id)
+    customer = calls.find_customer(session=session, identity=identity) if identity.phones else None
+    if customer is not None:
+        tickets, open_count = _open_tickets(session, customer.id)
+        booking = _next_booking(session, customer)
+        variables.update(customer_id=str(customer.id), customer_name=customer.name, customer_known=True,
+                         open_tickets=open_count, open_ticket_titles="; ".join(t["title"] for t in tickets),
+                         next_booking=f"{booking['service']} on {booking['when']}" if booking else "none")
+    return {"type": "conversation_initiation_client_data", "dynamic_variables": variables}

@@ -1,0 +1,128 @@
+"""The voice agent's server tools (`POST /api/tools/{tool}`) and the conversation-initiation webhook.
+
+Both authenticate with the shared secret in `X-Agent-Tools-Secret` (AGENT_TOOLS_SECRET). Plain
+(thread-pool) routes: each is a few indexed queries, well inside the agent's 300 ms budget.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException
+from pydantic import BaseModel, ConfigDict, Field
+
+from navaia_app.conversations import agent_tools
+from navaia_app.core.api import DB
+from navaia_app.core.logging import get_logger
+from navaia_app.core.settings import get_settings
+
+log = get_logger(__name__)
+
+router = APIRouter(tags=["voice agent tools"])
+
+
+def require_tools_secret(
+    x_agent_tools_secret: Annotated[str | None, Header(description="The AGENT_TOOLS_SECRET")] = None,
+) -> None:
+    expected = get_settings().agent_tools_secret
+    if not expected:
+        raise HTTPException(503, "The agent tools are not configured: set AGENT_TOOLS_SECRET.")
+    if not x_agent_tools_secret or not hmac.compare_digest(x_agent_tools_secret.encode(), expected.encode()):
+        log.warning("agent_tool.unauthenticated")
+        raise HTTPException(401, "Missing or wrong X-Agent-Tools-Secret.")
+
+
+Authorized = Depends(require_tools_secret)
+Loose = str | int | float | None  # agents send numbers as strings and the other way round
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class LookupIn(_Body):
+    phone: str | None = Field(None, max_length=40, description="Caller's phone; {{system__caller_id}} on inbound")
+    email: str | None = Field(None, max_length=254)
+    customer_id: Loose = None
+
+
+class AvailabilityIn(_Body):
+    date: str | None = Field(None, max_length=40, description="YYYY-MM-DD; omitted: the next days")
+    appointment_datetime: str | None = Field(None, max_length=60, description="Is this exact time free?")
+    duration_minutes: Loose = None
+    customer_id: Loose = None
+    customer_phone: str | None = Field(None, max_length=40)
+
+
+class CustomerFields(_Body):
+    customer_id: Loose = None
+    customer_phone: str | None = Field(None, max_length=40)
+    customer_name: str | None = Field(None, max_length=120)
+    customer_email: str | None = Field(None, max_length=254)
+    conversation_id: str | None = Field(None, max_length=128, description="{{system__conversation_id}}")
+
+
+class BookIn(CustomerFields):
+    service: str = Field(max_length=120)
+    appointment_datetime: str = Field(max_length=60)
+    duration_minutes: Loose = None
+    notes: str | None = Field(None, max_length=4000)
+
+
+class TicketIn(CustomerFields):
+    issue_summary: str = Field(max_length=200)
+    issue_details: str | None = Field(None, max_length=10_000)
+    priority: str | None = Field(None, max_length=20)
+    category: str | None = Field(None, max_length=60)
+
+
+class InitiationIn(_Body):
+    caller_id: str | None = Field(None, max_length=40)
+    agent_id: str | None = Field(None, max_length=128)
+    called_number: str | None = Field(None, max_length=40)
+    call_sid: str | None = Field(None, max_length=64)
+
+
+@router.post("/api/tools/lookup-customer", dependencies=[Authorized], summary="Who is calling")
+def lookup_customer(body: LookupIn, session: DB) -> dict[str, Any]:
+    return agent_tools.lookup_customer(session=session, customer_id=body.customer_id, phone=body.phone,
+                                       email=body.email)
+
+
+@router.post("/api/tools/check-availability", dependencies=[Authorized], summary="Free appointment times")
+def check_availability(body: AvailabilityIn, session: DB) -> dict[str, Any]:
+    return agent_tools.check_availability(session=session, date_text=body.date,
+                                          appointment_datetime=body.appointment_datetime,
+                                          duration_minutes=body.duration_minutes, customer_id=body.customer_id,
+                                          customer_phone=body.customer_phone)
+
+
+@router.post("/api/tools/book-appointment", dependencies=[Authorized], summary="Book a free time")
+def book_appointment(body: BookIn, session: DB) -> dict[str, Any]:
+    return agent_tools.book_appointment(
+        session=session, service=body.service, appointment_datetime=body.appointment_datetime,
+        duration_minutes=body.duration_minutes, notes=body.notes or "", customer_id=body.customer_id,
+        customer_phone=body.customer_phone, customer_name=body.customer_name, customer_email=body.customer_email,
+        conversation_id=body.conversation_id)
+
+
+@router.post("/api/tools/raise-ticket", dependencies=[Authorized], summary="Open a support ticket")
+def raise_ticket(body: TicketIn, session: DB) -> dict[str, Any]:
+    return agent_tools.raise_ticket(
+        session=session, issue_summary=body.issue_summary, issue_details=body.issue_details or "",
+        priority=body.priority, category=body.category or "", customer_id=body.customer_id,
+        customer_phone=body.customer_phone, customer_name=body.customer_name, customer_email=body.customer_email,
+        conversation_id=body.conversation_id)
+
+
+@router.post("/api/tools/{tool}", dependencies=[Authorized], include_in_schema=False)
+def unknown_tool(tool: str) -> None:
+    raise HTTPException(404, f"Unknown tool '{tool[:60]}' (tools: lookup-customer, check-availability, "
+                             "book-appointment, raise-ticket).")
+
+
+@router.post("/api/webhooks/elevenlabs/initiation", dependencies=[Authorized],
+             summary="Conversation-initiation webhook: dynamic variables for an inbound caller")
+def conversation_initiation(body: InitiationIn, session: DB) -> dict[str, Any]:
+    return agent_tools.initiation_data(session=session, caller_id=body.caller_id)

@@ -1,0 +1,78 @@
+"""The activity timeline of a ticket or a booking: who changed what, when, from what to what, and comments.
+
+One table for every kind of record (`subject_type`, `subject_id`), written only by the feature services,
+in the same unit of work as the change it describes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, Session, SQLModel, select
+
+from navaia_app.core.types import utc_column, utcnow
+
+SUBJECT_TYPES = ("ticket", "booking")
+# created, status, priority, assignee, category, rescheduled, edited, comment
+MAX_VALUE, MAX_BODY = 200, 4000
+
+
+class ActivityEntry(SQLModel, table=True):
+    __tablename__ = "activity_entries"
+    __table_args__ = (
+        sa.CheckConstraint("subject_type IN ('ticket','booking')", name="ck_activity_entries_subject_type"),
+        sa.Index("ix_activity_entries_subject", "subject_type", "subject_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject_type: str = Field(max_length=16)
+    subject_id: int
+    kind: str = Field(max_length=20)
+    actor_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")  # None: system or AI
+    from_value: str | None = Field(default=None, max_length=MAX_VALUE)
+    to_value: str | None = Field(default=None, max_length=MAX_VALUE)
+    body: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+def record_activity(
+    session: Session, *, subject_type: str, subject_id: int, kind: str, actor_id: int | None = None,
+    from_value: object = None, to_value: object = None, body: str = "", at: datetime | None = None,
+) -> ActivityEntry:
+    def text(value: object) -> str | None:
+        return None if value is None else str(value)[:MAX_VALUE]
+
+    entry = ActivityEntry(subject_type=subject_type, subject_id=subject_id, kind=kind, actor_id=actor_id,
+                          from_value=text(from_value), to_value=text(to_value), body=(body or "")[:MAX_BODY],
+                          created_at=at or utcnow())
+    session.add(entry)
+    return entry
+
+
+@dataclass
+class ActivityView:
+    """An entry with the name of who did it ("" when the system or the AI agent did)."""
+
+    entry: ActivityEntry
+    actor_name: str
+
+
+def list_activity(session: Session, *, subject_type: str, subject_id: int, limit: int = 500) -> list[ActivityView]:
+    """Oldest first, as a timeline reads."""
+    from navaia_app.auth.models import User
+
+    rows = session.exec(
+        select(ActivityEntry, User.name)
+        .join(User, User.id == ActivityEntry.actor_id, isouter=True)
+        .where(ActivityEntry.subject_type == subject_type, ActivityEntry.subject_id == subject_id)
+        .order_by(ActivityEntry.created_at, ActivityEntry.id)
+        .limit(limit)
+    )
+    return [ActivityView(entry=entry, actor_name=name or "") for entry, name in rows]
+
+
+def delete_activity(session: Session, *, subject_type: str, subject_id: int) -> None:
+    session.exec(sa.delete(ActivityEntry).where(ActivityEntry.subject_type == subject_type,
+                                                ActivityEntry.subject_id == subject_id))

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import reflex as rx
+
+from navaia_app.audit import service as audit
+from navaia_app.auth.state import AuthState, actor, authenticated
+from navaia_app.core.db import session_scope
+from navaia_app.core.errors import DomainError
+from navaia_app.system import service
+from navaia_app.ui.paging import PagedMixin
+
+
+@dataclass
+class AuditRow:
+    at: str
+    actor: str
+    action: str
+    target: str
+    detail: str
+
+
+@dataclass
+class QueueRow:
+    name: str
+    waiting: int
+    running: int
+    failed: int
+
+
+@dataclass
+class FailedRow:
+    id: str
+    queue: str
+    func: str
+    failed_at: str
+    error: str
+
+
+@dataclass
+class WorkerRow:
+    name: str
+    state: str
+    queues: str
+    last_heartbeat: str
+
+
+class SystemState(PagedMixin, AuthState):
+    redis_ok: bool = False
+    queues: list[QueueRow] = []
+    workers: list[WorkerRow] = []
+    failed_jobs: list[FailedRow] = []
+    inbox_pending: int = 0
+    inbox_failed: int = 0
+    inbox_processed: int = 0
+    oldest_pending: str = ""
+    audit_rows: list[AuditRow] = []
+    audit_action: str = ""
+    audit_actions: list[str] = []
+
+    def _load_status(self) -> None:
+        with session_scope() as session:
+            status = service.system_status(session=session, viewer=actor())
+        self.redis_ok = status.redis_ok
+        self.queues = [QueueRow(name=n, **counts) for n, counts in status.queues.items()]
+        self.workers = [WorkerRow(**w) for w in status.workers]
+        self.failed_jobs = [FailedRow(**vars(j)) for j in status.failed_jobs]
+        self.inbox_pending = status.inbox.get("pending", 0)
+        self.inbox_failed = status.inbox.get("failed", 0)
+        self.inbox_processed = status.inbox.get("processed", 0)
+        self.oldest_pending = status.oldest_pending.strftime("%Y-%m-%d %H:%M UTC") if status.oldest_pending else ""
+
+    def _load_audit(self) -> None:
+        with session_scope() as session:
+            items, self.total = audit.list_entries(session=session, viewer=actor(), action=self.audit_action or None,
+                                                   limit=self.page_size, offset=self.offset)
+            self.audit_actions = audit.actions(session=session)
+        self.audit_rows = [
+            AuditRow(at=e.at.strftime("%Y-%m-%d %H:%M:%S"), actor=e.actor_email or "system", action=e.action,
+                     target=f"{e.target_type} {e.target_id}".strip(),
+                     detail=", ".join(f"{k}={v}" for k, v in e.detail.items()))
+            for e in items
+        ]
+
+    @rx.event
+    @authenticated(admin=True)
+    def load(self):
+        self._load_status()
+        self._load_audit()
+
+    @rx.event
+    @authenticated(admin=True, touch=False)
+    def refresh(self, _tick: str = ""):
+        self._load_status()
+
+    @rx.event
+    @authenticated(admin=True)
+    def filter_action(self, action: str):
+        self.audit_action = "" if action == "all" else action
+        self.page = 1
+        self._load_audit()
+
+    @rx.event
+    @authenticated(admin=True)
+    def next_page(self):
+        self.page += 1
+        self._clamp_page()
+        self._load_audit()
+
+    @rx.event
+    @authenticated(admin=True)
+    def prev_page(self):
+        self.page -= 1
+        self._clamp_page()
+        self._load_audit()
+
+    @rx.event
+    @authenticated(admin=True)
+    def requeue(self, job_id: str):
+        try:
+            with session_scope() as session:
+                service.requeue_failed_job(session=session, viewer=actor(), job_id=job_id)
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self._load_status()
+        return rx.toast.success("Queued again.")

@@ -1,0 +1,215 @@
+"""The simulated carrier: no network, believable calls.
+
+Each call's fate is a pure function of its call id (derived from the attempt's idempotency key)
+and the moment it was placed: which outcome, how long it rings, how long people talk. So the same
+attempt placed twice is the same call, and what happened to a call can be recomputed at any time
+(a crashed worker or a wiped Redis lose nothing). SIMULATED_OUTCOMES sets the mix,
+SIMULATED_TIME_SCALE speeds the clock up for tests and demos (0.05: twenty times faster).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from navaia_app.core.settings import get_settings
+from navaia_app.telephony.base import CallRequest, CallUpdate, PlacedCall
+
+OUTCOMES = ("completed", "no_answer", "busy", "voicemail", "failed")
+FAILURE_DETAILS = ("carrier error (SIP 503)", "number unreachable (SIP 404)", "call rejected (SIP 603)")
+
+
+@lru_cache(maxsize=16)
+def parse_outcomes(spec: str) -> tuple[tuple[str, float], ...]:
+    """"completed:70,no_answer:12" -> (("completed", 70.0), ("no_answer", 12.0))."""
+    weights = []
+    for part in spec.split(","):
+        if not part.strip():
+            continue
+        name, _, weight = part.partition(":")
+        name = name.strip().replace("-", "_")
+        if name not in OUTCOMES:
+            raise ValueError(f"SIMULATED_OUTCOMES: unknown outcome {name!r} (use {', '.join(OUTCOMES)})")
+        weights.append((name, float(weight or 0)))
+    if not weights or sum(w for _, w in weights) <= 0:
+        raise ValueError("SIMULATED_OUTCOMES needs at least one outcome with a positive weight")
+    return tuple(weights)
+
+
+@dataclass(frozen=True)
+class SimulatedCall:
+    outcome: str
+    ring_seconds: float
+    talk_seconds: float  # 0 when nobody (no human) answers
+    detail: str | None
+
+    @property
+    def answered(self) -> bool:
+        return self.outcome == "completed"
+
+    @property
+    def ends_after(self) -> float:
+        return self.ring_seconds + self.talk_seconds
+
+
+def call_id_for(idempotency_key: str) -> str:
+    return "SIM" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:29]
+
+
+def plan(provider_call_id: str, *, outcomes: str | None = None, scale: float | None = None) -> SimulatedCall:
+    settings = get_settings()
+    weights = parse_outcomes(outcomes or settings.simulated_outcomes)
+    scale = settings.simulated_time_scale if scale is None else scale
+    rng = random.Random(int(hashlib.sha256(provider_call_id.encode()).hexdigest()[:16], 16))
+    outcome = rng.choices([n for n, _ in weights], weights=[w for _, w in weights])[0]
+    detail = None
+    if outcome == "completed":
+        ring, talk = rng.uniform(4, 18), rng.uniform(25, 150)
+    elif outcome == "no_answer":
+        ring, talk = rng.uniform(28, 32), 0.0  # rang out
+    elif outcome == "busy":
+        ring, talk = rng.uniform(1, 4), 0.0
+    elif outcome == "voicemail":
+        ring, talk = rng.uniform(12, 25) + rng.uniform(2, 4), 0.0  # answered, then detected as a machine
+        detail = "answering machine detected"
+    else:
+        ring, talk = rng.uniform(0.5, 3), 0.0
+        detail = rng.choice(FAILURE_DETAILS)
+    return SimulatedCall(outcome, ring * scale, talk * scale, detail)
+
+
+class SimulatedProvider:
+    name = "simulated"
+    instant = True
+    pollable = True
+
+    @property
+    def max_calls_per_second(self) -> float:
+        return get_settings().simulated_calls_per_second
+
+    def place_call(self, request: CallRequest) -> PlacedCall:
+        # The same key is the same call: placing it again (a retried job) rings nobody twice.
+        sid = call_id_for(request.idempotency_key)
+        return PlacedCall(provider_call_id=sid, external_conversation_id=f"conv_sim_{sid[3:23]}")
+
+    def hang_up(self, provider_call_id: str, *, answered: bool) -> None:
+        return None  # nothing rings anywhere: the caller records the hang-up itself
+
+    def find_call(self, *, idempotency_key: str, to: str, since: datetime) -> PlacedCall | None:
+        return PlacedCall(provider_call_id=call_id_for(idempotency_key))
+
+    def next_event_at(self, provider_call_id: str, placed_at: datetime, status: str) -> datetime | None:
+        call = plan(provider_call_id)
+        if status == "ringing":
+            return placed_at + timedelta(seconds=call.ring_seconds)
+        if status == "in_progress":
+            return placed_at + timedelta(seconds=call.ends_after)
+        return None
+
+    def poll_updates(self, attempts: list[Any], now: datetime) -> list[CallUpdate]:
+        updates = []
+        for attempt in attempts:
+            if not attempt.provider_call_id or attempt.placed_at is None:
+                continue
+            call = plan(attempt.provider_call_id)
+            elapsed = (now - attempt.placed_at).total_seconds()
+            answered_at = attempt.placed_at + timedelta(seconds=call.ring_seconds)
+            if elapsed < call.ring_seconds:
+                continue  # still ringing
+            if call.answered and elapsed < call.ends_after:
+                if attempt.status != "in_progress":
+                    updates.append(CallUpdate(attempt.provider_call_id, "in_progress", at=answered_at,
+                                              answered_at=answered_at))
+                continue
+            ended = attempt.placed_at + timedelta(seconds=call.ends_after)
+            duration = round(call.talk_seconds) if call.answered else None
+            updates.append(CallUpdate(attempt.provider_call_id, call.outcome, at=ended, duration_seconds=duration,
+                                      detail=call.detail, answered_at=answered_at if call.answered else None))
+        return updates
+
+
+# --- the post-call event an answered call sends through the real webhook ----------------------
+
+_OPENERS = ("Hi {first}, this is Navaia calling on behalf of your service team.",
+            "Hello {first}, it's the Navaia assistant calling.")
+
+
+def post_call_event(*, provider_call_id: str, external_conversation_id: str, to: str, placed_at: datetime,
+                    duration_seconds: int, variables: dict[str, str], purpose: str, business_timezone: str,
+                    agent_id: str | None) -> dict[str, Any]:
+    """A `post_call_transcription` webhook as ElevenLabs sends it after an outbound call."""
+    rng = random.Random(int(hashlib.sha256(provider_call_id.encode()).hexdigest()[16:32], 16))
+    name = variables.get("customer_name") or "there"
+    first = name.split()[0] if name else "there"
+    topic = purpose.strip().rstrip(".") or "a quick follow-up"
+    roll = rng.random()
+    transcript = [
+        {"role": "agent", "message": rng.choice(_OPENERS).format(first=first), "time_in_call_secs": 0},
+        {"role": "user", "message": "Hi, yes, speaking.", "time_in_call_secs": 3},
+        {"role": "agent", "message": f"I'm calling about {topic[:200]}. Do you have a minute?",
+         "time_in_call_secs": 6},
+    ]
+    results: dict[str, dict[str, Any]] = {}
+    if roll < 0.6:
+        day = (placed_at + timedelta(days=rng.randint(1, 6))).date()
+        hour = rng.choice((9, 10, 11, 14, 15, 16))
+        when = f"{day.isoformat()}T{hour:02d}:00:00"
+        transcript += [
+            {"role": "user", "message": f"Yes, could I book an appointment on {day:%A} at {hour % 12 or 12}"
+                                        f"{'am' if hour < 12 else 'pm'}?", "time_in_call_secs": 12},
+            {"role": "agent", "message": "Done, you're booked. You'll get a reminder the day before.",
+             "time_in_call_secs": 20},
+        ]
+        results = {"intent": {"value": "book_appointment"}, "service": {"value": "Follow-up appointment"},
+                   "appointment_datetime": {"value": when}, "duration_minutes": {"value": 30},
+                   "notes": {"value": f"Booked during campaign call about {topic[:120]}"}}
+        summary = f"{name} booked a follow-up appointment on {day:%A %d %B} at {hour:02d}:00."
+    elif roll < 0.85:
+        transcript += [
+            {"role": "user", "message": "Actually, my last invoice looks wrong, I was charged twice.",
+             "time_in_call_secs": 12},
+            {"role": "agent", "message": "I'm sorry about that, I've opened a ticket for our billing team.",
+             "time_in_call_secs": 21},
+        ]
+        results = {"intent": {"value": "raise_ticket"}, "issue_summary": {"value": "Charged twice on last invoice"},
+                   "issue_details": {"value": f"{name} reports a duplicate charge, raised during a campaign call."},
+                   "priority": {"value": rng.choice(("medium", "high"))}, "category": {"value": "billing"}}
+        summary = f"{name} reported a duplicate charge; a billing ticket was requested."
+    else:
+        transcript += [
+            {"role": "user", "message": "Now isn't a good time, could you call me back next week?",
+             "time_in_call_secs": 11},
+            {"role": "agent", "message": "Of course. Have a good day!", "time_in_call_secs": 15},
+        ]
+        summary = f"{name} asked to be called back next week."
+    return {
+        "type": "post_call_transcription",
+        "event_timestamp": int(placed_at.timestamp()) + duration_seconds,
+        "data": {
+            "agent_id": agent_id or "agent_simulated",
+            "conversation_id": external_conversation_id,
+            "status": "done",
+            "transcript": transcript,
+            "metadata": {
+                "start_time_unix_secs": int(placed_at.timestamp()),
+                "call_duration_secs": duration_seconds,
+                "termination_reason": "end_call tool was called.",
+                "main_language": "en",
+                "phone_call": {"type": "twilio", "direction": "outbound", "external_number": to,
+                               "call_sid": provider_call_id},
+            },
+            "analysis": {
+                "call_successful": "success",
+                "transcript_summary": summary,
+                "data_collection_results": results,
+            },
+            "conversation_initiation_client_data": {
+                "dynamic_variables": {**variables, "system__called_number": to,
+                                      "system__timezone": business_timezone},
+            },
+        },
+    }

@@ -1,0 +1,192 @@
+"""Twilio's two callbacks: the status of each outbound call, and the TwiML for an answered one.
+
+Both check X-Twilio-Signature with the library's RequestValidator against PUBLIC_BASE_URL plus
+the path and query Twilio was given (403 otherwise, as Twilio's own examples do), and treat a
+repeated (CallSid, CallStatus) as already seen.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
+from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
+from twilio.request_validator import RequestValidator
+from twilio.twiml.voice_response import VoiceResponse
+
+from navaia_app.campaigns import service
+from navaia_app.campaigns.models import CallStatusEvent, Campaign, CampaignCall, CampaignCallAttempt
+from navaia_app.core.db import session_scope
+from navaia_app.core.logging import get_logger
+from navaia_app.core.settings import get_settings
+from navaia_app.customers.models import Customer
+from navaia_app.telephony.base import PlacementError
+from navaia_app.telephony.twilio import MACHINE_ANSWERS, map_status
+
+log = get_logger(__name__)
+
+router = APIRouter(prefix="/api/webhooks/twilio", tags=["webhooks"], include_in_schema=False)
+
+MAX_FORM_BYTES = 64 * 1024
+
+
+def public_url(request: Request) -> str:
+    """The URL Twilio signed: our public origin, the path, and the query string as sent."""
+    base = get_settings().public_base_url.rstrip("/")
+    query = request.url.query
+    return f"{base}{request.url.path}" + (f"?{query}" if query else "")
+
+
+async def verified_form(request: Request) -> dict[str, str]:
+    token = get_settings().twilio_auth_token
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not token:
+        log.warning("twilio.webhook_refused", reason="TWILIO_AUTH_TOKEN is not set")
+        raise HTTPException(403, "Twilio webhooks are not configured (no TWILIO_AUTH_TOKEN).")
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise HTTPException(413, "The request body is too large.")
+    form = await request.form()
+    params = {key: str(value) for key, value in form.multi_items()}
+    if not signature or not RequestValidator(token).validate(public_url(request), params, signature):
+        log.warning("twilio.signature_invalid", path=request.url.path)
+        raise HTTPException(403, "Invalid X-Twilio-Signature.")
+    return params
+
+
+def _seen(session: Session, call_sid: str, status: str) -> CallStatusEvent | None:
+    return session.exec(select(CallStatusEvent).where(
+        CallStatusEvent.provider == "twilio", CallStatusEvent.provider_call_id == call_sid,
+        CallStatusEvent.status == status)).first()
+
+
+def _remember(call_sid: str, status: str, response: str | None = None) -> bool:
+    """Store (CallSid, status) once; False when it was there already (a concurrent duplicate)."""
+    import sqlalchemy as sa
+
+    try:
+        with session_scope() as session:
+            session.add(CallStatusEvent(provider="twilio", provider_call_id=call_sid[:64], status=status[:40],
+                                        response=response))
+    except sa.exc.IntegrityError:
+        return False
+    return True
+
+
+def _duration(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+@router.post("/status")
+async def twilio_status(request: Request):
+    params = await verified_form(request)
+    # The database work runs in a thread: it must not stall the event loop the web app shares.
+    return await run_in_threadpool(handle_status, params, request.query_params.get("attempt"))
+
+
+def handle_status(params: dict[str, str], attempt_key: str | None):
+    call_sid, call_status = params.get("CallSid", ""), params.get("CallStatus", "")
+    if not call_sid or not call_status:
+        raise HTTPException(400, "CallSid and CallStatus are required.")
+    answered_by = params.get("AnsweredBy")
+    key = f"{call_status}:{answered_by}" if answered_by else call_status
+    with session_scope() as session:
+        if _seen(session, call_sid, key) is not None:
+            return JSONResponse({"status": "duplicate"})
+    status = map_status(call_status, answered_by)
+    if status is None:
+        log.info("twilio.status_ignored", call_status=call_status)
+        _remember(call_sid, key)
+        return JSONResponse({"status": "ignored"})
+    detail = None
+    if call_status == "canceled":
+        detail = "canceled"
+    elif call_status == "failed":
+        code = params.get("ErrorCode") or params.get("SipResponseCode")
+        detail = f"call failed (Twilio {code})" if code else "call failed"
+    elif status == "voicemail":
+        detail = "answering machine detected"
+    with session_scope() as session:
+        # The dedupe row and the change commit together: a repeat finds the row, a crash leaves neither.
+        session.add(CallStatusEvent(provider="twilio", provider_call_id=call_sid[:64], status=key[:40]))
+        session.flush()
+        call = service.report_call_update(session=session, provider_call_id=call_sid, status=status,
+                                          attempt_key=attempt_key,
+                                          duration_seconds=_duration(params.get("CallDuration")), detail=detail)
+    log.info("twilio.status", call_status=call_status, status=status,
+             campaign_call_id=call.id if call is not None else None)
+    return JSONResponse({"status": "ok" if call is not None else "unknown call"})
+
+
+def _hang_up_twiml() -> str:
+    response = VoiceResponse()
+    response.hangup()
+    return str(response)
+
+
+def _sorry_twiml() -> str:
+    response = VoiceResponse()
+    response.say("Sorry, we cannot take this call right now. We will call you back. Goodbye.")
+    response.hangup()
+    return str(response)
+
+
+def _xml(twiml: str) -> Response:
+    return Response(content=twiml, media_type="application/xml")
+
+
+@router.post("/voice")
+async def twilio_voice(request: Request):
+    params = await verified_form(request)
+    return await run_in_threadpool(handle_voice, params, request.query_params.get("attempt"))
+
+
+def handle_voice(params: dict[str, str], attempt_key: str | None):
+    call_sid = params.get("CallSid", "")
+    if not call_sid:
+        raise HTTPException(400, "CallSid is required.")
+    answered_by = (params.get("AnsweredBy") or "").lower()
+    key = f"voice:{answered_by}" if answered_by else "voice"
+    with session_scope() as session:
+        seen = _seen(session, call_sid, key)
+        if seen is not None:
+            return _xml(seen.response or _hang_up_twiml())
+        if answered_by in MACHINE_ANSWERS:  # answering-machine detection: no agent for a machine
+            twiml = _hang_up_twiml()
+            session.add(CallStatusEvent(provider="twilio", provider_call_id=call_sid[:64], status=key, response=twiml))
+            session.flush()
+            service.report_call_update(session=session, provider_call_id=call_sid, status="voicemail",
+                                       attempt_key=attempt_key, detail="answering machine detected")
+            return _xml(twiml)
+        call = service.report_call_update(session=session, provider_call_id=call_sid, status="in_progress",
+                                          attempt_key=attempt_key)
+        variables = {}
+        if call is not None:
+            customer = session.get(Customer, call.customer_id)
+            campaign = session.get(Campaign, call.campaign_id) if call.campaign_id is not None else None
+            if customer is not None:
+                variables = service.call_variables(call=call, customer=customer, campaign=campaign)
+    # The agent hand-over happens outside any transaction (an HTTP call must not hold the database).
+    from navaia_app.telephony.elevenlabs import register_call
+
+    try:
+        twiml = register_call(from_number=params.get("From", ""), to_number=params.get("To", ""),
+                              variables=variables)
+    except PlacementError as exc:
+        log.warning("twilio.agent_unavailable", reason=exc.reason)
+        twiml = _sorry_twiml()
+        with session_scope() as session:
+            service.report_call_update(session=session, provider_call_id=call_sid, status="failed",
+                                       attempt_key=attempt_key, detail=f"agent unavailable: {exc.reason}"[:300])
+    if not _remember(call_sid, key, twiml):
+        with session_scope() as session:
+            seen = _seen(session, call_sid, key)
+            if seen is not None and seen.response:
+                twiml = seen.response
+    return _xml(twiml)
+
+
+__all__ = ["CampaignCall", "CampaignCallAttempt", "router"]

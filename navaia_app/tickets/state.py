@@ -1,0 +1,527 @@
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import timedelta
+
+import reflex as rx
+from sqlmodel import select
+
+from navaia_app.auth import service as auth_service
+from navaia_app.auth.state import AuthState, authenticated, field_errors
+from navaia_app.bookings.timefmt import ViewerZoneMixin, fmt_short, fmt_when, local_midnight, parse_day, zone_named
+from navaia_app.core.db import session_scope
+from navaia_app.core.errors import DomainError
+from navaia_app.core.types import utcnow
+from navaia_app.core.validation import display_phone
+from navaia_app.customers.models import Customer
+from navaia_app.tickets import service
+from navaia_app.tickets.models import TICKET_PRIORITIES, TICKET_STATUSES, TicketPatch
+from navaia_app.tickets.picker import CustomerPickerMixin
+from navaia_app.ui.live import LiveMixin
+from navaia_app.ui.paging import PagedMixin
+
+TABS = ("all", *TICKET_STATUSES)
+ANY = "any"
+
+
+@dataclass
+class TicketRow:
+    id: int
+    title: str
+    customer: str
+    status: str
+    priority: str
+    priority_label: str
+    source: str
+    source_label: str
+    assignee: str
+    category: str
+    created: str
+    created_full: str
+    allowed: list[str]
+
+
+@dataclass
+class TimelineRow:
+    id: int
+    kind: str
+    icon: str
+    who: str
+    text: str
+    body: str
+    when: str
+
+
+@dataclass
+class TicketView:
+    id: int = 0
+    title: str = ""
+    description: str = ""
+    status: str = "open"
+    priority: str = "medium"
+    category: str = ""
+    source_label: str = ""
+    assignee_id: str = "none"
+    created: str = ""
+    updated: str = ""
+    resolved: str = ""
+    customer_id: int = 0
+    customer_name: str = ""
+    customer_phone: str = ""
+    customer_email: str = ""
+    customer_zone: str = ""
+    customer_local: str = ""
+    conversation_id: int = 0
+    conversation_summary: str = ""
+    conversation_intent: str = ""
+    conversation_when: str = ""
+    conversation_lines: list[dict[str, str]] = dataclasses.field(default_factory=list)
+    allowed: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclass
+class UserOption:
+    id: str
+    name: str
+
+
+def _label(value: str | None, labels: dict[str, str]) -> str:
+    return labels.get(value or "", value or "—")
+
+
+def timeline_text(kind: str, old: str | None, new: str | None, body: str) -> tuple[str, str]:
+    """(icon, sentence) for one activity entry of a ticket."""
+    status, priority = service.STATUS_LABELS, service.PRIORITY_LABELS
+    if kind == "created":
+        return "circle-plus", f"created the ticket as {_label(new, status).lower()}"
+    if kind == "status":
+        return "arrow-right-left", f"changed the status from {_label(old, status)} to {_label(new, status)}"
+    if kind == "priority":
+        return "flag", f"changed the priority from {_label(old, priority)} to {_label(new, priority)}"
+    if kind == "assignee":
+        if new and old:
+            return "user-round", f"reassigned it from {old} to {new}"
+        return "user-round", f"assigned it to {new}" if new else f"unassigned {old}"
+    if kind == "category":
+        return "tag", f"changed the category from {old or 'none'} to {new or 'none'}"
+    if kind == "customer":
+        return "contact", f"linked the customer {new}" if new else "unlinked the customer"
+    if kind == "edited":
+        return "pencil", f"edited the {body.replace(',', ' and')}"
+    if kind == "comment":
+        return "message-square", "commented"
+    return "dot", kind
+
+
+class TicketsState(LiveMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMixin, AuthState):
+    _live_topics = ("tickets", "customers")
+
+    rows: list[TicketRow] = []
+    counts: dict[str, int] = {}
+    tab: str = "all"
+    search: str = ""
+    priority_filter: str = ANY
+    source_filter: str = ANY
+    assignee_filter: str = ANY
+    date_from: str = ""
+    date_to: str = ""
+    sort: str = "created_at"
+    descending: bool = True
+    load_error: str = ""
+    users: list[UserOption] = []
+
+    # New ticket dialog
+    form_open: bool = False
+    form_errors: dict[str, str] = {}
+    form_values: dict[str, str] = {}
+    form_priority: str = "medium"
+    form_busy: bool = False
+    categories: list[str] = []
+
+    # Detail drawer
+    detail_open: bool = False
+    detail: TicketView = TicketView()
+    timeline: list[TimelineRow] = []
+    comment_error: str = ""
+    comment_key: int = 0
+    editing: bool = False
+    edit_errors: dict[str, str] = {}
+
+    @rx.var
+    def filtered(self) -> bool:
+        return bool(self.search or self.date_from or self.date_to) or any(
+            f != ANY for f in (self.priority_filter, self.source_filter, self.assignee_filter))
+
+    @rx.var
+    def all_count(self) -> int:
+        return sum(self.counts.values())
+
+    # --- loading --------------------------------------------------------------------------------
+
+    def _filters(self) -> dict:
+        zone = self._zone()
+        filters: dict = {"q": self.search or None}
+        if self.priority_filter != ANY:
+            filters["priority"] = self.priority_filter
+        if self.source_filter != ANY:
+            filters["source"] = self.source_filter
+        if self.assignee_filter == "none":
+            filters["unassigned"] = True
+        elif self.assignee_filter == "me":
+            filters["assignee_id"] = self.user_id
+        elif self.assignee_filter.isdigit():
+            filters["assignee_id"] = int(self.assignee_filter)
+        first, last = parse_day(self.date_from), parse_day(self.date_to)
+        if first:
+            filters["created_from"] = local_midnight(first, zone)
+        if last:
+            filters["created_to"] = local_midnight(last + timedelta(days=1), zone)
+        return filters
+
+    def _reload(self) -> None:
+        zone, now = self._zone(), utcnow()
+        try:
+            with session_scope() as session:
+                filters = self._filters()
+                status = None if self.tab == "all" else self.tab
+
+                def page():
+                    return service.ticket_page(session=session, status=status, sort=self.sort,
+                                               descending=self.descending, limit=self.page_size, offset=self.offset,
+                                               **filters)
+
+                items, total, counts = page()
+                self.total, self.counts = total, counts
+                if not items and total and self.page > 1:
+                    self._clamp_page()
+                    items, _, _ = page()
+                customer_ids = {t.customer_id for t in items if t.customer_id}
+                names = {cid: name for cid, name in session.exec(
+                    select(Customer.id, Customer.name).where(Customer.id.in_(customer_ids)))} if customer_ids else {}
+                users = {u.id: u for u in auth_service.list_users(session=session)}
+                self.users = [UserOption(id=str(u.id), name=u.name) for u in users.values() if u.is_active]
+                self.rows = [TicketRow(
+                    id=t.id, title=t.title, customer=names.get(t.customer_id, ""), status=t.status,
+                    priority=t.priority, priority_label=service.PRIORITY_LABELS[t.priority], source=t.source,
+                    source_label=service.SOURCE_LABELS[t.source],
+                    assignee=users[t.assignee_id].name if t.assignee_id in users else "",
+                    category=t.category, created=fmt_short(t.created_at, zone, now),
+                    created_full=fmt_when(t.created_at, zone),
+                    allowed=[t.status, *service.allowed_next_statuses(t.status)],
+                ) for t in items]
+            self.load_error = ""
+        except DomainError as exc:
+            self.load_error = exc.message
+        self._remember_versions()
+
+    def _load_detail(self, ticket_id: int) -> bool:
+        zone, now = self._zone(), utcnow()
+        with session_scope() as session:
+            try:
+                d = service.get_ticket_detail(session=session, ticket_id=ticket_id)
+            except DomainError:
+                return False
+            t = d.ticket
+            view = TicketView(
+                id=t.id, title=t.title, description=t.description, status=t.status, priority=t.priority,
+                category=t.category, source_label=service.SOURCE_LABELS[t.source],
+                assignee_id=str(t.assignee_id) if t.assignee_id else "none",
+                created=fmt_when(t.created_at, zone), updated=fmt_when(t.updated_at, zone),
+                resolved=fmt_when(t.resolved_at, zone),
+                allowed=[t.status, *service.allowed_next_statuses(t.status)],
+            )
+            if d.assignee is not None and all(u.id != str(d.assignee.id) for u in self.users):
+                self.users = [*self.users, UserOption(id=str(d.assignee.id), name=f"{d.assignee.name} (deactivated)")]
+            if d.customer is not None:
+                customer_zone = zone_named(d.customer.timezone)
+                view.customer_id, view.customer_name = d.customer.id, d.customer.name
+                view.customer_phone, view.customer_email = display_phone(d.customer.phone), d.customer.email or ""
+                view.customer_zone = customer_zone.key
+                view.customer_local = f"{now.astimezone(customer_zone):%H:%M} their time"
+            if d.conversation is not None:
+                c = d.conversation
+                view.conversation_id = c.id
+                view.conversation_summary = c.summary or ""
+                view.conversation_intent = (c.intent or "").replace("_", " ")
+                view.conversation_when = fmt_when(c.started_at or c.created_at, zone)
+                view.conversation_lines = [
+                    {"role": "Agent" if str(turn.get("role", "")).lower() == "agent" else "Caller",
+                     "text": str(turn.get("message") or turn.get("text") or "")[:500]}
+                    for turn in (c.transcript or [])[:12] if isinstance(turn, dict)
+                ]
+            self.detail = view
+            timeline = []
+            for v in d.activity:
+                e = v.entry
+                icon, text = timeline_text(e.kind, e.from_value, e.to_value, e.body)
+                timeline.append(TimelineRow(
+                    id=e.id, kind=e.kind, icon=icon, who=v.actor_name or "Navaia (system or AI agent)", text=text,
+                    body=e.body if e.kind == "comment" else "", when=fmt_short(e.created_at, zone, now)))
+            self.timeline = timeline
+        return True
+
+    def _zone_changed(self):
+        return TicketsState.refresh
+
+    @rx.event
+    @authenticated
+    def load(self):
+        self.detail_open = False
+        self._reload()
+        wanted = self.router.url.query_parameters.get("ticket", "")
+        if wanted.isdigit() and self._load_detail(int(wanted)):
+            self.detail_open, self.editing = True, False
+
+    @rx.event
+    @authenticated
+    def refresh(self):
+        self._reload()
+        if self.detail_open and self.detail.id:
+            self._load_detail(self.detail.id)
+
+    @rx.event
+    def poll_changes(self, _tick: str = ""):
+        if self.user_id and self._changed():
+            return TicketsState.refresh
+
+    # --- filters, sorting, pages ------------------------------------------------------------------
+
+    def _first_page(self):
+        self.page = 1
+        self._reload()
+
+    @rx.event
+    @authenticated
+    def set_tab(self, value: str):
+        if value in TABS:
+            self.tab = value
+            self._first_page()
+
+    @rx.event
+    @authenticated
+    def set_search(self, value: str):
+        self.search = (value or "")[:200]
+        self._first_page()
+
+    @rx.event
+    @authenticated
+    def set_priority_filter(self, value: str):
+        if value in (ANY, *TICKET_PRIORITIES):
+            self.priority_filter = value
+            self._first_page()
+
+    @rx.event
+    @authenticated
+    def set_source_filter(self, value: str):
+        if value in (ANY, *service.SOURCE_LABELS):
+            self.source_filter = value
+            self._first_page()
+
+    @rx.event
+    @authenticated
+    def set_assignee_filter(self, value: str):
+        if value in (ANY, "me", "none") or value.isdigit():
+            self.assignee_filter = value
+            self._first_page()
+
+    @rx.event
+    @authenticated
+    def set_date_from(self, value: str):
+        self.date_from = value if parse_day(value) else ""
+        self._first_page()
+
+    @rx.event
+    @authenticated
+    def set_date_to(self, value: str):
+        self.date_to = value if parse_day(value) else ""
+        self._first_page()
+
+    @rx.event
+    @authenticated
+    def clear_filters(self):
+        self.search, self.date_from, self.date_to = "", "", ""
+        self.priority_filter = self.source_filter = self.assignee_filter = ANY
+        self._first_page()
+
+    @rx.event
+    @authenticated
+    def sort_by(self, column: str):
+        if column not in service.SORTABLE:
+            return
+        self.descending = not self.descending if self.sort == column else column != "title"
+        self.sort = column
+        self._first_page()
+
+    @rx.event
+    @authenticated
+    def next_page(self):
+        self.page += 1
+        self._clamp_page()
+        self._reload()
+
+    @rx.event
+    @authenticated
+    def prev_page(self):
+        self.page -= 1
+        self._clamp_page()
+        self._reload()
+
+    # --- status, optimistic -----------------------------------------------------------------------
+
+    def _show_status(self, ticket_id: int, status: str) -> str | None:
+        """Show `status` on the ticket's row and detail at once; returns what they showed before."""
+        previous = None
+        rows = []
+        for row in self.rows:
+            if row.id == ticket_id:
+                previous = row.status
+                row = dataclasses.replace(row, status=status)
+            rows.append(row)
+        self.rows = rows
+        if self.detail.id == ticket_id:
+            previous = previous or self.detail.status
+            self.detail = dataclasses.replace(self.detail, status=status)
+        return previous
+
+    @rx.event
+    @authenticated
+    def change_status(self, ticket_id: int, status: str):
+        previous = self._show_status(ticket_id, status)
+        if previous is None or previous == status:
+            return
+        yield  # the new status is on screen now; the server answers below
+        try:
+            with session_scope() as session:
+                service.change_ticket_status(session=session, ticket_id=ticket_id, status=status,
+                                             actor_id=self.user_id)
+        except DomainError as exc:
+            self._show_status(ticket_id, previous)  # roll back what the person saw
+            yield rx.toast.error(exc.message)
+            return
+        self._reload()
+        if self.detail_open and self.detail.id == ticket_id:
+            self._load_detail(ticket_id)
+        yield rx.toast.success(f"Ticket #{ticket_id} is now {service.STATUS_LABELS[status].lower()}.")
+
+    # --- new ticket -----------------------------------------------------------------------------
+
+    @rx.event
+    @authenticated
+    def open_new(self):
+        self._reset_picker()
+        self.form_values, self.form_errors, self.form_priority = {}, {}, "medium"
+        with session_scope() as session:
+            self.categories = service.list_categories(session=session)
+        self.form_open = True
+
+    @rx.event
+    def set_form_open(self, value: bool):
+        self.form_open = bool(value)
+        if not value:
+            self.form_errors = {}
+
+    @rx.event
+    def set_form_priority(self, value: str):
+        if value in TICKET_PRIORITIES:
+            self.form_priority = value
+
+    @rx.event
+    @authenticated
+    def save_new(self, form_data: dict):
+        data = {k: str(form_data.get(k, "") or "") for k in ("title", "description", "category")}
+        self.form_values = data
+        try:
+            with session_scope() as session:
+                ticket = service.create_ticket(
+                    session=session, title=data["title"], description=data["description"],
+                    category=data["category"], priority=self.form_priority,
+                    customer_id=self.picker_id or None, source="manual", actor_id=self.user_id)
+                ticket_id = ticket.id
+        except DomainError as exc:
+            self.form_errors = field_errors(exc)
+            return
+        self.form_open, self.form_errors = False, {}
+        self.tab = "all" if self.tab not in ("all", "open") else self.tab
+        self.page = 1
+        self._reload()
+        return rx.toast.success(f"Created ticket #{ticket_id}.")
+
+    # --- detail ---------------------------------------------------------------------------------
+
+    @rx.event
+    @authenticated
+    def open_detail(self, ticket_id: int):
+        if not self._load_detail(ticket_id):
+            return rx.toast.error(f"Ticket {ticket_id} not found.")
+        self.detail_open, self.editing, self.comment_error, self.edit_errors = True, False, "", {}
+
+    @rx.event
+    def set_detail_open(self, value: bool):
+        self.detail_open = bool(value)
+        if not value:
+            self.editing = False
+
+    def _update(self, changes: dict, done: str):
+        ticket_id = self.detail.id
+        try:
+            with session_scope() as session:
+                service.update_ticket(session=session, ticket_id=ticket_id, patch=TicketPatch(**changes),
+                                      actor_id=self.user_id)
+        except DomainError as exc:
+            self._load_detail(ticket_id)
+            return rx.toast.error(exc.message)
+        self._load_detail(ticket_id)
+        self._reload()
+        return rx.toast.success(done)
+
+    @rx.event
+    @authenticated
+    def set_detail_priority(self, value: str):
+        if value in TICKET_PRIORITIES and value != self.detail.priority:
+            self.detail = dataclasses.replace(self.detail, priority=value)
+            return self._update({"priority": value}, f"Priority is now {service.PRIORITY_LABELS[value].lower()}.")
+
+    @rx.event
+    @authenticated
+    def set_detail_assignee(self, value: str):
+        assignee = int(value) if value.isdigit() else None
+        if str(assignee or "none") == self.detail.assignee_id:
+            return
+        self.detail = dataclasses.replace(self.detail, assignee_id=value if assignee else "none")
+        name = next((u.name for u in self.users if u.id == value), "")
+        return self._update({"assignee_id": assignee}, f"Assigned to {name}." if assignee else "Unassigned.")
+
+    @rx.event
+    def set_editing(self, value: bool):
+        self.editing, self.edit_errors = bool(value), {}
+
+    @rx.event
+    @authenticated
+    def save_edit(self, form_data: dict):
+        changes = {k: str(form_data.get(k, "") or "") for k in ("title", "description", "category")}
+        try:
+            with session_scope() as session:
+                service.update_ticket(session=session, ticket_id=self.detail.id, patch=TicketPatch(**changes),
+                                      actor_id=self.user_id)
+        except DomainError as exc:
+            self.edit_errors = field_errors(exc)
+            return
+        self.editing, self.edit_errors = False, {}
+        self._load_detail(self.detail.id)
+        self._reload()
+        return rx.toast.success("Saved.")
+
+    @rx.event
+    @authenticated
+    def add_comment(self, form_data: dict):
+        try:
+            with session_scope() as session:
+                service.add_comment(session=session, ticket_id=self.detail.id, body=str(form_data.get("body", "")),
+                                    actor_id=self.user_id)
+        except DomainError as exc:
+            self.comment_error = exc.message
+            return
+        self.comment_error = ""
+        self.comment_key += 1  # a fresh, empty comment box
+        self._load_detail(self.detail.id)

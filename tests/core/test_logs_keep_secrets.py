@@ -1,0 +1,49 @@
+"""Search what a realistic run logged for the secrets and full phone numbers it used: none may appear."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+
+SECRET = "whsec-test-0f9e8d7c6b5a49382716"
+PHONE = "+14155550123"
+OTHER_PHONE = "+12125550147"
+PASSWORD = "orbit lantern meadow"
+
+
+def _signed(body: bytes) -> str:
+    t = int(time.time())
+    return f"t={t},v0={hmac.new(SECRET.encode(), f'{t}.'.encode() + body, hashlib.sha256).hexdigest()}"
+
+
+def test_no_secret_or_phone_number_reaches_the_logs(api_client, make_user, set_env, capfd):
+    set_env(ELEVENLABS_WEBHOOK_SECRET=SECRET, LOG_LEVEL="DEBUG")
+    make_user(email="ada@example.com", role="admin", password=PASSWORD)
+    token = api_client.post("/api/v1/auth/token", json={"email": "ada@example.com", "password": PASSWORD}).json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    api_client.post("/api/v1/auth/token", json={"email": "ada@example.com", "password": PASSWORD + "x"})
+    assert api_client.post("/api/v1/customers", headers=headers,
+                           json={"name": "Maria Lopez", "phone": "(415) 555-0123"}).status_code == 201
+    assert api_client.post("/api/v1/customers", headers=headers,
+                           json={"name": "Dup", "phone": PHONE}).status_code == 409
+    api_client.get("/api/v1/customers", headers=headers, params={"phone": PHONE})
+    api_client.get("/api/v1/customers", headers=headers, params={"q": "4155550123"})
+    body = json.dumps({"type": "post_call_transcription", "event_timestamp": int(time.time()), "data": {
+        "agent_id": "agent_1", "conversation_id": "conv_logs_1", "status": "done", "transcript": [],
+        "metadata": {"phone_call": {"external_number": OTHER_PHONE}},
+        "analysis": {"data_collection_results": {"intent": {"value": "raise_ticket"},
+                                                 "customer_phone": {"value": OTHER_PHONE},
+                                                 "issue_summary": {"value": "Printer on fire"}}}}}).encode()
+    api_client.post("/api/webhooks/elevenlabs", content=body,
+                    headers={"ElevenLabs-Signature": _signed(body), "Content-Type": "application/json"})
+
+    out, err = capfd.readouterr()
+    logged = out + err  # exactly what the app's log handlers wrote
+    assert "customer.created" in logged and "HTTP Request" in logged  # the run really logged, libraries too
+    for secret in (SECRET, PASSWORD, token["access_token"]):
+        assert secret not in logged
+    for number in (PHONE, OTHER_PHONE, PHONE[1:], OTHER_PHONE[1:], "4155550123", "%2B14155550123"):
+        where = logged.find(number)
+        assert where < 0, f"{number} leaked into the logs: ...{logged[max(0, where - 300):where + 60]}"

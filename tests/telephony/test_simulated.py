@@ -1,0 +1,100 @@
+"""The simulated carrier: deterministic, believable calls in the configured proportions, and a signed
+post-call event for each answered call through the real ElevenLabs webhook path."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+from sqlmodel import select
+
+from navaia_app.campaigns import dispatcher, service
+from navaia_app.campaigns.models import Campaign, CampaignCall, CampaignIn
+from navaia_app.conversations.models import Conversation, WebhookEvent
+from navaia_app.core.db import session_scope
+from navaia_app.customers.models import CustomerIn
+from navaia_app.customers.service import create_customer
+from navaia_app.telephony.simulated import SimulatedProvider, call_id_for, parse_outcomes, plan
+
+SECRET = "whsec-simulated-test"
+
+
+def test_outcomes_follow_the_configured_mix_and_are_deterministic(set_env):
+    set_env(SIMULATED_OUTCOMES="completed:50,busy:30,no_answer:20", SIMULATED_TIME_SCALE="1")
+    fates = [plan(call_id_for(f"navaia-{i}-1")) for i in range(3000)]
+    shares = Counter(f.outcome for f in fates)
+    assert abs(shares["completed"] / 3000 - 0.5) < 0.04 and abs(shares["busy"] / 3000 - 0.3) < 0.04
+    assert set(shares) == {"completed", "busy", "no_answer"}
+    assert plan(call_id_for("navaia-7-1")) == plan(call_id_for("navaia-7-1"))
+    answered = [f for f in fates if f.outcome == "completed"]
+    assert all(4 <= f.ring_seconds <= 18 and 25 <= f.talk_seconds <= 150 for f in answered)
+    set_env(SIMULATED_TIME_SCALE="0.1")
+    assert plan(call_id_for("navaia-7-1")).ring_seconds < 2
+
+
+def test_poll_reports_ringing_answer_and_end(set_env):
+    set_env(SIMULATED_OUTCOMES="completed:1", SIMULATED_TIME_SCALE="1")
+    provider = SimulatedProvider()
+    sid = call_id_for("navaia-1-1")
+    fate = plan(sid)
+    placed = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+    attempt = SimpleNamespace(provider_call_id=sid, placed_at=placed, status="ringing")
+    assert provider.poll_updates([attempt], placed + timedelta(seconds=1)) == []
+    (answered,) = provider.poll_updates([attempt], placed + timedelta(seconds=fate.ring_seconds + 1))
+    assert answered.status == "in_progress"
+    (ended,) = provider.poll_updates([attempt], placed + timedelta(seconds=fate.ends_after + 1))
+    assert (ended.status, ended.duration_seconds) == ("completed", round(fate.talk_seconds))
+
+
+def test_bad_outcome_settings_are_refused():
+    import pytest
+
+    with pytest.raises(ValueError):
+        parse_outcomes("completed:70,exploded:30")
+    with pytest.raises(ValueError):
+        parse_outcomes("completed:0")
+
+
+def test_answered_calls_send_a_signed_post_call_event_through_the_webhook(app_env, set_env, live_api):
+    set_env(ELEVENLABS_WEBHOOK_SECRET=SECRET, SIMULATED_OUTCOMES="completed:1", SIMULATED_TIME_SCALE="0.01",
+            TELEPHONY_PROVIDER="simulated", REDIS_URL="redis://127.0.0.1:6390/0")
+    with session_scope() as session:
+        customer = create_customer(session=session, customer_in=CustomerIn(name="Maria Lopez",
+                                                                           phone="+14155550123"))
+        cid = service.create_campaign(session=session, campaign_in=CampaignIn(
+            name="Check-ins", purpose="the yearly check-up", calling_window_start="00:00",
+            calling_window_end="00:00", calling_days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            max_attempts=1, variables={"clinic": "Downtown"})).id
+        service.start_campaign(session=session, campaign_id=cid)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        dispatcher.run(slice_seconds=1, take_queued=True)
+        with session_scope() as session:
+            if session.get(Campaign, cid).status == "completed":
+                break
+    with session_scope() as session:
+        call = session.exec(select(CampaignCall).where(CampaignCall.campaign_id == cid)).one()
+        assert call.status == "completed"
+        event = session.exec(select(WebhookEvent).where(WebhookEvent.event_type == "post_call_transcription")).one()
+    import json
+
+    payload = json.loads(event.payload)
+    data = payload.get("data", payload)
+    variables = data["conversation_initiation_client_data"]["dynamic_variables"]
+    assert (variables["customer_id"], variables["campaign_id"], variables["campaign_call_id"]) == (
+        str(customer.id), str(cid), str(call.id))
+    assert variables["customer_name"] == "Maria Lopez" and variables["clinic"] == "Downtown"
+    assert "data_collection_results" in data["analysis"]
+    assert data["metadata"]["phone_call"]["call_sid"] == call.provider_call_id
+    # the call-automation side turns it into a conversation linked to this call
+    from navaia_app.conversations import service as conversations
+
+    with session_scope() as session:
+        conversations.process_inbox_event(session=session, event_id=event.id)
+    with session_scope() as session:
+        call = session.get(CampaignCall, call.id)
+        conversation = session.exec(select(Conversation)).one()
+        assert call.conversation_id == conversation.id and call.status == "completed"
+        assert conversation.customer_id == customer.id
