@@ -75,7 +75,7 @@ def update_campaign(campaign_id: int, body: CampaignPatch, user: CurrentUser, se
 @router.delete("/{campaign_id}", status_code=204, summary="Delete a draft campaign",
                responses={409: {"description": "Not a draft"}})
 def delete_campaign(campaign_id: int, user: CurrentUser, session: DB) -> None:
-    service.delete_campaign(session=session, campaign_id=campaign_id)
+    service.delete_campaign(session=session, campaign_id=campaign_id, actor=user)
 
 
 @router.post("/{campaign_id}/duplicate", response_model=CampaignOut, status_code=201,
@@ -99,7 +99,7 @@ def upload_audience(campaign_id: int, file: UploadFile, user: CurrentUser, sessi
              summary="Run: snapshot the audience and start calling (or schedule it for start_at)",
              responses={409: {"description": "Already run"}})
 def start_campaign(campaign_id: int, user: CurrentUser, session: DB) -> CampaignOut:
-    return _out(session, service.start_campaign(session=session, campaign_id=campaign_id))
+    return _out(session, service.start_campaign(session=session, campaign_id=campaign_id, actor=user))
 
 
 @router.post("/{campaign_id}/pause", response_model=CampaignOut, summary="Pause (calls already ringing finish)")

@@ -324,7 +324,7 @@ def store_placed(session: Session, claim: Claim, provider_call_id: str, external
     call.updated_at = now
     session.add(attempt)
     session.add(call)
-    live.bump(session, "campaigns")
+    service.bump(session)
 
 
 def placement_failed(session: Session, claim: Claim, error: PlacementError, now: datetime) -> None:
@@ -338,7 +338,7 @@ def placement_failed(session: Session, claim: Claim, error: PlacementError, now:
         call.updated_at = now
         session.add(attempt)
         session.add(call)
-        live.bump(session, "campaigns")
+        service.bump(session)
         log.warning("call.not_placed", campaign_call_id=call.id, reason=error.reason)
         return
     call.attempts += 1
@@ -393,7 +393,7 @@ def recover_orphans(session: Session, now: datetime) -> int:
                                         detail="placement interrupted; outcome unknown (not retried, to avoid "
                                                "calling twice)")
     if orphans:
-        live.bump(session, "campaigns")
+        service.bump(session)
     return len(orphans)
 
 
@@ -489,7 +489,11 @@ class Dispatcher:
             session.rollback()
             raise
         finally:
-            session.expunge_all()  # nothing cached across units: every read is fresh
+            # Nothing is cached across units (every read is fresh) but the campaigns, which _refresh
+            # re-reads every half second: their settings are what every claim and outcome consult.
+            for obj in list(session.identity_map.values()):
+                if not isinstance(obj, Campaign):
+                    session.expunge(obj)
 
     def _close(self) -> None:
         if self._session is not None:
@@ -502,6 +506,8 @@ class Dispatcher:
         if pacing is None:
             return {"status": "busy"}
         token = _in_dispatcher.set(True)
+        self.bumps: list = []
+        bumps_token = service._deferred_bumps.set(self.bumps)
         started = time.monotonic()
         try:
             self.provider_slot = float(pacing.get("provider", {}).get(self.provider.name, 0.0))
@@ -515,6 +521,7 @@ class Dispatcher:
         finally:
             self._drain()
             self._close()
+            self._complete_finished()
             more = self._work_left()
             state = {"provider": {self.provider.name: self.provider_slot},
                      "lanes": {lane.key: lane.next_slot for lane in self.lanes.values()}}
@@ -523,6 +530,10 @@ class Dispatcher:
                 handed = self._continue(state)
             if handed is None and not self.lost_lease:
                 _release(self.owner, state)
+            service._deferred_bumps.reset(bumps_token)
+            if self.bumps:
+                with session_scope() as session:
+                    live.bump(session, "campaigns")
             _in_dispatcher.reset(token)
         report = {"status": "ok", "placed": self.placed, "updates": self.updates, "next": handed,
                   "seconds": round(time.monotonic() - started, 2)}
@@ -614,13 +625,17 @@ class Dispatcher:
             renewed = session.execute(sa.update(DispatchLease).where(
                 DispatchLease.name == LEASE_NAME, DispatchLease.owner == self.owner).values(
                 expires_at=now + LEASE_TTL, updated_at=now)).rowcount == 1
+            if renewed and self.bumps:  # one bump for all the changes since the last refresh
+                self.bumps.clear()
+                live.bump(session, "campaigns")
         if not renewed:
             self.lost_lease = True
             log.warning("dispatcher.lease_lost", owner=self.owner)
             return False
         with self._unit() as session:
             service.start_due_scheduled(session=session, now=now)
-            campaigns = {c.id: c for c in session.exec(select(Campaign).where(Campaign.status == "running"))}
+            campaigns = {c.id: c for c in session.exec(select(Campaign).where(Campaign.status == "running")
+                                                       .execution_options(populate_existing=True))}
             active = dict(session.exec(select(CampaignCall.campaign_id, func.count()).where(
                 CampaignCall.status.in_(ACTIVE_CALL_STATUSES)).group_by(CampaignCall.campaign_id)).all())
             due = dict(session.exec(select(CampaignCall.campaign_id, func.count()).where(
@@ -683,7 +698,7 @@ class Dispatcher:
                 return False
             claim = prepare_attempt(session, call_id, now, self.provider.name)
             if claim is not None:
-                live.bump(session, "campaigns")
+                service.bump(session)
         if claim is None:
             lane.pending_due = max(0, lane.pending_due - 1)
             return True  # not eligible now; it was put back or skipped: try the next one
@@ -784,7 +799,7 @@ class Dispatcher:
                     call = service.report_call_update(
                         session=session, provider_call_id=update.provider_call_id, status=update.status,
                         duration_seconds=update.duration_seconds, detail=update.detail,
-                        answered_at=update.answered_at)
+                        answered_at=update.answered_at, attempt=attempt)
                     self.updates += 1
                     if call is None:
                         continue
@@ -835,6 +850,15 @@ class Dispatcher:
             self.placer.shutdown(wait=True)
         if self.poster is not None:
             self.poster.shutdown(wait=True)
+
+    def _complete_finished(self) -> None:
+        """Campaigns whose last call ended in this slice complete now (not at the next reconcile)."""
+        try:
+            with session_scope() as session:
+                for cid in session.exec(select(Campaign.id).where(Campaign.status == "running")).all():
+                    service.complete_if_done(session=session, campaign_id=cid)
+        except sa.exc.SQLAlchemyError as exc:
+            log.warning("dispatcher.completion_check_failed", error=type(exc).__name__)
 
     def _work_left(self) -> bool:
         """Whether the next slice has something to do now or very soon."""

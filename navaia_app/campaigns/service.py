@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlmodel import Session, func, or_, select
 
+from navaia_app.audit import service as audit
 from navaia_app.campaigns.models import (
     ACTIVE_CALL_STATUSES,
     AUDIENCE_TYPES,
@@ -60,6 +62,18 @@ OUTCOME_ALIASES = {"no-answer": "no_answer", "noanswer": "no_answer", "in-progre
                    "canceled": "failed", "machine": "voicemail", "answering_machine": "voicemail"}
 # Outcomes in these words never deserve another try, whatever the policy says.
 NOT_RETRYABLE_DETAILS = ("invalid number", "authentication failed", "not configured", "outcome unknown")
+
+
+_deferred_bumps: ContextVar[list | None] = ContextVar("navaia_campaign_bumps", default=None)
+
+
+def bump(session: Session) -> None:
+    """Tell open campaign pages that something changed (the dispatcher batches these)."""
+    deferred = _deferred_bumps.get()
+    if deferred is not None:
+        deferred.append(1)
+        return
+    live.bump(session, "campaigns")
 
 
 # --- validation ----------------------------------------------------------------------------------
@@ -237,7 +251,7 @@ def create_campaign(*, session: Session, campaign_in: CampaignIn, created_by_id:
     campaign = Campaign(**data, created_by_id=created_by_id)
     session.add(campaign)
     session.flush()
-    live.bump(session, "campaigns")
+    bump(session)
     log.info("campaign.created", campaign_id=campaign.id, audience=campaign.audience.get("type"))
     return campaign
 
@@ -266,17 +280,19 @@ def update_campaign(*, session: Session, campaign_id: int, patch: CampaignPatch)
     campaign.updated_at = utcnow()
     session.add(campaign)
     session.flush()
-    live.bump(session, "campaigns")
+    bump(session)
     log.info("campaign.updated", campaign_id=campaign.id, fields=sorted(data))
     return campaign
 
 
-def delete_campaign(*, session: Session, campaign_id: int) -> None:
+def delete_campaign(*, session: Session, campaign_id: int, actor=None) -> None:
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     _require_draft(campaign, "deleted")
+    audit.record(session, action="campaign.deleted", actor=actor, target_type="campaign", target_id=campaign_id,
+                 detail={"name": campaign.name})
     session.delete(campaign)
     session.flush()
-    live.bump(session, "campaigns")
+    bump(session)
     log.info("campaign.deleted", campaign_id=campaign_id)
 
 
@@ -293,7 +309,7 @@ def duplicate_campaign(*, session: Session, campaign_id: int, created_by_id: int
     )
     session.add(copy)
     session.flush()
-    live.bump(session, "campaigns")
+    bump(session)
     log.info("campaign.duplicated", campaign_id=copy.id, source_id=source.id)
     return copy
 
@@ -463,7 +479,7 @@ def set_csv_audience(*, session: Session, campaign_id: int, content: str | bytes
     campaign.updated_at = utcnow()
     session.add(campaign)
     session.flush()
-    live.bump(session, "campaigns")
+    bump(session)
     log.info("campaign.audience_csv", campaign_id=campaign.id, rows=len(parsed.rows), problems=len(parsed.problems))
     return campaign
 
@@ -647,7 +663,7 @@ def kick_after_commit(session: Session) -> None:
     event.listen(session, "after_soft_rollback", _after_rollback, once=True)
 
 
-def start_campaign(*, session: Session, campaign_id: int, now: datetime | None = None) -> Campaign:
+def start_campaign(*, session: Session, campaign_id: int, now: datetime | None = None, actor=None) -> Campaign:
     """"Run Campaign": snapshot the audience, then let the dispatcher call (now or at start_at)."""
     now = now or utcnow()
     campaign = session.exec(select(Campaign).where(Campaign.id == campaign_id).with_for_update()).first()
@@ -668,14 +684,16 @@ def start_campaign(*, session: Session, campaign_id: int, now: datetime | None =
     campaign.updated_at = now
     session.add(campaign)
     session.flush()
-    live.bump(session, "campaigns")
+    bump(session)
     kick_after_commit(session)
+    audit.record(session, action="campaign.started", actor=actor, target_type="campaign", target_id=campaign.id,
+                 detail={"name": campaign.name, "included": campaign.snapshot["included"]})
     log.info("campaign.started", campaign_id=campaign.id, status=campaign.status,
              included=campaign.snapshot["included"], excluded=campaign.snapshot["excluded"])
     return campaign
 
 
-def pause_campaign(*, session: Session, campaign_id: int, reason: str | None = None) -> Campaign:
+def pause_campaign(*, session: Session, campaign_id: int, actor=None, reason: str | None = None) -> Campaign:
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     if campaign.status not in ("running", "scheduled"):
         raise Conflict(f"Only a running or scheduled campaign can be paused; '{campaign.name}' is {campaign.status}.",
@@ -685,12 +703,12 @@ def pause_campaign(*, session: Session, campaign_id: int, reason: str | None = N
     campaign.status_reason = reason
     session.add(campaign)
     session.flush()
-    live.bump(session, "campaigns")
+    bump(session)
     log.info("campaign.paused", campaign_id=campaign.id, reason=reason)
     return campaign
 
 
-def resume_campaign(*, session: Session, campaign_id: int) -> Campaign:
+def resume_campaign(*, session: Session, campaign_id: int, actor=None) -> Campaign:
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     if campaign.status != "paused":
         raise Conflict(f"Only a paused campaign can be resumed; '{campaign.name}' is {campaign.status}.",
@@ -700,13 +718,13 @@ def resume_campaign(*, session: Session, campaign_id: int) -> Campaign:
     campaign.paused_at, campaign.status_reason, campaign.updated_at = None, None, now
     session.add(campaign)
     session.flush()
-    live.bump(session, "campaigns")
+    bump(session)
     kick_after_commit(session)
     log.info("campaign.resumed", campaign_id=campaign.id)
     return campaign
 
 
-def cancel_campaign(*, session: Session, campaign_id: int) -> Campaign:
+def cancel_campaign(*, session: Session, campaign_id: int, actor=None) -> Campaign:
     """Stop for good: calls not yet placed are cancelled; calls already ringing finish."""
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     if campaign.status not in ("running", "scheduled", "paused"):
@@ -719,7 +737,7 @@ def cancel_campaign(*, session: Session, campaign_id: int) -> Campaign:
     cancelled = session.execute(sa.update(CampaignCall).where(
         CampaignCall.campaign_id == campaign.id, CampaignCall.status == "pending").values(
         status="cancelled", skip_reason="campaign cancelled", next_attempt_at=None, updated_at=now)).rowcount
-    live.bump(session, "campaigns")
+    bump(session)
     log.info("campaign.cancelled", campaign_id=campaign.id, calls_cancelled=cancelled)
     return campaign
 
@@ -734,7 +752,7 @@ def complete_if_done(*, session: Session, campaign_id: int, now: datetime | None
     done = session.execute(sa.update(Campaign).where(Campaign.id == campaign_id, Campaign.status == "running")
                            .values(status="completed", completed_at=now, updated_at=now)).rowcount
     if done:
-        live.bump(session, "campaigns")
+        bump(session)
         log.info("campaign.completed", campaign_id=campaign_id)
     return bool(done)
 
@@ -744,7 +762,7 @@ def start_due_scheduled(*, session: Session, now: datetime) -> list[int]:
     if ids:
         session.execute(sa.update(Campaign).where(Campaign.id.in_(ids), Campaign.status == "scheduled")
                         .values(status="running", updated_at=now))
-        live.bump(session, "campaigns")
+        bump(session)
         log.info("campaigns.scheduled_started", campaign_ids=ids)
     return ids
 
@@ -773,7 +791,7 @@ def call_customer_now(*, session: Session, customer_id: int, requested_by_id: in
                         requested_by_id=requested_by_id, created_at=now, updated_at=now)
     session.add(call)
     session.flush()
-    live.bump(session, "campaigns")
+    bump(session)
     kick_after_commit(session)
     log.info("call.requested", campaign_call_id=call.id, customer_id=customer.id, phone=mask_phone(customer.phone))
     return call
@@ -901,7 +919,9 @@ def _settle(session: Session, call: CampaignCall, outcome: str, detail: str | No
     if retryable and detail and any(word in detail.lower() for word in NOT_RETRYABLE_DETAILS):
         retryable = False
     if (campaign is not None and retryable and outcome in retry_on and call.attempts < campaign.max_attempts
-            and campaign.status not in ("cancelled", "completed")):
+            and campaign.status not in ("cancelled", "completed")
+            and session.exec(select(Campaign.status).where(Campaign.id == campaign.id)).one()
+            not in ("cancelled", "completed")):
         when = _retry_time(session, call, campaign, now)
         if when is not None:
             call.status, call.next_attempt_at = "pending", when
@@ -910,7 +930,7 @@ def _settle(session: Session, call: CampaignCall, outcome: str, detail: str | No
             kick_after_commit(session)
             return
     call.status, call.next_attempt_at = outcome, None
-    if campaign is not None and campaign.status == "running":
+    if campaign is not None and campaign.status == "running" and _deferred_bumps.get() is None:
         session.flush()
         complete_if_done(session=session, campaign_id=campaign.id, now=now)
     kick_after_commit(session)  # a slot is free: the dispatcher may place the next call
@@ -935,6 +955,13 @@ def record_call_outcome(
     call, attempt = _find_call(session, campaign_call_id, provider_call_id)
     if call is None:
         return None
+    return _apply_outcome(session, call, attempt, outcome, conversation_id=conversation_id,
+                          duration_seconds=duration_seconds, detail=detail)
+
+
+def _apply_outcome(session: Session, call: CampaignCall, attempt: CampaignCallAttempt | None, outcome: str, *,
+                   conversation_id: int | None = None, duration_seconds: int | None = None,
+                   detail: str | None = None) -> CampaignCall:
     now = utcnow()
     if conversation_id is not None:
         call.conversation_id = conversation_id
@@ -970,7 +997,7 @@ def record_call_outcome(
             if outcome in ("skipped", "cancelled"):
                 call.skip_reason, call.next_attempt_at = detail, None
     session.add(call)
-    live.bump(session, "campaigns")
+    bump(session)
     log.info("campaign_call.outcome", campaign_call_id=call.id, campaign_id=call.campaign_id, outcome=outcome,
              status=call.status)
     return call
@@ -978,12 +1005,16 @@ def record_call_outcome(
 
 def report_call_update(*, session: Session, provider_call_id: str | None, status: str,
                        attempt_key: str | None = None, duration_seconds: int | None = None,
-                       detail: str | None = None, answered_at: datetime | None = None) -> CampaignCall | None:
+                       detail: str | None = None, answered_at: datetime | None = None,
+                       attempt: CampaignCallAttempt | None = None) -> CampaignCall | None:
     """A provider's progress report (Twilio status callback, the simulated carrier, a poll).
 
     The attempt key lets a callback adopt a call whose id the dispatcher never stored (it died
-    between asking the provider and writing the answer down)."""
-    call, attempt = _find_call(session, None, provider_call_id, attempt_key)
+    between asking the provider and writing the answer down). `attempt`: already loaded by the caller."""
+    if attempt is not None:
+        call = session.get(CampaignCall, attempt.campaign_call_id)
+    else:
+        call, attempt = _find_call(session, None, provider_call_id, attempt_key)
     if call is None or attempt is None:
         return None
     if provider_call_id and attempt.provider_call_id is None:
@@ -1000,8 +1031,10 @@ def report_call_update(*, session: Session, provider_call_id: str | None, status
     if answered_at is not None and attempt.answered_at is None and attempt.outcome is None:
         attempt.answered_at = answered_at
         session.add(attempt)
-    return record_call_outcome(session=session, outcome=status, provider_call_id=attempt.provider_call_id,
-                               campaign_call_id=call.id, duration_seconds=duration_seconds, detail=detail)
+    outcome = OUTCOME_ALIASES.get(status, status)
+    if outcome not in CALL_STATUSES:
+        raise ValidationFailed(f"Unknown call outcome '{status}'.", field="outcome")
+    return _apply_outcome(session, call, attempt, outcome, duration_seconds=duration_seconds, detail=detail)
 
 
 def customer_call_summary(*, session: Session, customer_id: int) -> CampaignCall | None:

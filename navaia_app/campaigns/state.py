@@ -210,7 +210,7 @@ class CampaignsState(LiveMixin, ViewerZoneMixin, PagedMixin, AuthState):
     def _act(self, action, campaign_id: int, done: str):
         try:
             with session_scope() as session:
-                campaign = action(session=session, campaign_id=campaign_id)
+                campaign = action(session=session, campaign_id=campaign_id, actor=actor())
                 name = campaign.name
         except DomainError as exc:
             return rx.toast.error(exc.message)
@@ -266,7 +266,7 @@ class CampaignsState(LiveMixin, ViewerZoneMixin, PagedMixin, AuthState):
         name = self.delete_name
         try:
             with session_scope() as session:
-                service.delete_campaign(session=session, campaign_id=self.delete_id)
+                service.delete_campaign(session=session, campaign_id=self.delete_id, actor=actor())
         except DomainError as exc:
             self.delete_id = 0
             return rx.toast.error(exc.message)
@@ -623,7 +623,7 @@ class CampaignDetailState(LiveMixin, ViewerZoneMixin, PagedMixin, AuthState):
     def _act(self, action, done: str):
         try:
             with session_scope() as session:
-                action(session=session, campaign_id=self.campaign_id)
+                action(session=session, campaign_id=self.campaign_id, actor=actor())
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self._reload()

@@ -14,6 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
+
+# A shared 2-core machine builds and serves the app while tests run: give assertions room.
+expect.set_options(timeout=15_000)
 
 ROOT = Path(__file__).resolve().parents[2]
 E2E_WEBHOOK_SECRET = "e2e-webhook-secret"

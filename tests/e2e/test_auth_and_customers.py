@@ -88,6 +88,7 @@ def test_bad_phone_shows_a_field_error_and_saves_nothing(page):
     page.click("#customer-submit")
     expect(page.get_by_role("alert").filter(has_text="not a valid phone number")).to_be_visible()
     page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
     page.fill("#customer-search", "Bad Number")
     expect(page.get_by_text("No customer matches")).to_be_visible()
 
