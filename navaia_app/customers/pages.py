@@ -26,7 +26,8 @@ def _row(row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.vstack(rx.text(row.name, weight="medium"),
                                 rx.text(row.email, size="1", color_scheme="gray"), spacing="0")),
-        rx.table.cell(rx.text(row.phone_display, font_family="monospace", size="2", title=row.phone)),
+        rx.table.cell(rx.text(row.phone_display, font_family="monospace", size="2", title=row.phone,
+                              white_space="nowrap")),
         rx.table.cell(rx.text(row.timezone, size="2"), display=["none", "none", "table-cell"]),
         rx.table.cell(
             rx.cond(row.do_not_call,
