@@ -458,20 +458,6 @@ class BookingsState(LiveMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMixin,
         self.page = 1
         self._reload()
 
-    @rx.event
-    @authenticated
-    def next_page(self):
-        self.page += 1
-        self._clamp_page()
-        self._reload()
-
-    @rx.event
-    @authenticated
-    def prev_page(self):
-        self.page -= 1
-        self._clamp_page()
-        self._reload()
-
     # --- status, optimistic -----------------------------------------------------------------------
 
     def _show_status(self, booking_id: int, status: str) -> str | None:

@@ -191,20 +191,6 @@ class CampaignsState(LiveMixin, ViewerZoneMixin, PagedMixin, AuthState):
         self.page = 1
         self._reload()
 
-    @rx.event
-    @authenticated
-    def next_page(self):
-        self.page += 1
-        self._clamp_page()
-        self._reload()
-
-    @rx.event
-    @authenticated
-    def prev_page(self):
-        self.page -= 1
-        self._clamp_page()
-        self._reload()
-
     # --- lifecycle actions (the list page and the campaign page share them) ---
 
     def _act(self, action, campaign_id: int, done: str):
@@ -604,20 +590,6 @@ class CampaignDetailState(LiveMixin, ViewerZoneMixin, PagedMixin, AuthState):
     def set_call_filter(self, value: str):
         self.call_filter = "" if value == "all" else value
         self.page = 1
-        self._reload()
-
-    @rx.event
-    @authenticated
-    def next_page(self):
-        self.page += 1
-        self._clamp_page()
-        self._reload()
-
-    @rx.event
-    @authenticated
-    def prev_page(self):
-        self.page -= 1
-        self._clamp_page()
         self._reload()
 
     def _act(self, action, done: str):

@@ -290,20 +290,6 @@ class ConversationsState(PagedMixin, LiveMixin, AuthState):
         self.page = 1
         self._reload()
 
-    @rx.event
-    @authenticated
-    def next_page(self):
-        self.page += 1
-        self._clamp_page()
-        self._reload()
-
-    @rx.event
-    @authenticated
-    def prev_page(self):
-        self.page -= 1
-        self._clamp_page()
-        self._reload()
-
     # --- the detail view -------------------------------------------------------------------------
 
     @rx.event

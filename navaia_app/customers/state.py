@@ -104,20 +104,6 @@ class CustomersState(LiveMixin, PagedMixin, AuthState):
         self.page = 1
         self._reload()
 
-    @rx.event
-    @authenticated
-    def next_page(self):
-        self.page += 1
-        self._clamp_page()
-        self._reload()
-
-    @rx.event
-    @authenticated
-    def prev_page(self):
-        self.page -= 1
-        self._clamp_page()
-        self._reload()
-
     # --- create / edit -------------------------------------------------------------------
 
     @rx.event

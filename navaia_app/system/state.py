@@ -83,6 +83,9 @@ class SystemState(PagedMixin, AuthState):
             for e in items
         ]
 
+    def _reload(self) -> None:  # the pager's next/prev page the audit log (its service checks the admin)
+        self._load_audit()
+
     @rx.event
     @authenticated(admin=True)
     def load(self):
@@ -99,20 +102,6 @@ class SystemState(PagedMixin, AuthState):
     def filter_action(self, action: str):
         self.audit_action = "" if action == "all" else action
         self.page = 1
-        self._load_audit()
-
-    @rx.event
-    @authenticated(admin=True)
-    def next_page(self):
-        self.page += 1
-        self._clamp_page()
-        self._load_audit()
-
-    @rx.event
-    @authenticated(admin=True)
-    def prev_page(self):
-        self.page -= 1
-        self._clamp_page()
         self._load_audit()
 
     @rx.event

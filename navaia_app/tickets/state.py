@@ -353,20 +353,6 @@ class TicketsState(LiveMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMixin, 
         self.sort = column
         self._first_page()
 
-    @rx.event
-    @authenticated
-    def next_page(self):
-        self.page += 1
-        self._clamp_page()
-        self._reload()
-
-    @rx.event
-    @authenticated
-    def prev_page(self):
-        self.page -= 1
-        self._clamp_page()
-        self._reload()
-
     # --- status, optimistic -----------------------------------------------------------------------
 
     def _show_status(self, ticket_id: int, status: str) -> str | None:

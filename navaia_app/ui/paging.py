@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
+from navaia_app.auth.state import authenticated
+
 
 class PagedMixin(rx.State, mixin=True):
+    """Mixed into a page state that implements `_reload()` (load the current page of rows)."""
+
     page: int = 1
     page_size: int = 25
     total: int = 0
@@ -29,3 +33,20 @@ class PagedMixin(rx.State, mixin=True):
     def _clamp_page(self) -> None:
         pages = max(1, -(-self.total // self.page_size))
         self.page = min(max(1, self.page), pages)
+
+    def _reload(self) -> None:
+        raise NotImplementedError
+
+    @rx.event
+    @authenticated
+    def next_page(self):
+        self.page += 1
+        self._clamp_page()
+        self._reload()
+
+    @rx.event
+    @authenticated
+    def prev_page(self):
+        self.page -= 1
+        self._clamp_page()
+        self._reload()
