@@ -12,7 +12,11 @@ from navaia_app.conversations.models import WebhookEvent
 from navaia_app.core.errors import NotFound, PermissionDenied
 from navaia_app.system import service
 
-REDIS_TEST_URL = "redis://127.0.0.1:6379/13"
+import os
+
+# One Redis database per xdist worker (13, or 10, 11, ... under -n), flushed around each test.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+REDIS_TEST_URL = f"redis://127.0.0.1:6379/{10 + int(_WORKER[2:]) if _WORKER else 13}"
 
 
 def always_fails():
