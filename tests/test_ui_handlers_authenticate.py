@@ -70,3 +70,64 @@ def test_the_check_really_refuses_without_a_session(monkeypatch, tmp_path):
         get_settings.cache_clear()
     assert calls == []
     assert isinstance(result, list) and len(result) == 2  # remove the cookie, go to /login
+
+
+@pytest.mark.parametrize("kind", ["plain", "coroutine", "generator", "async generator"])
+def test_every_kind_of_handler_is_checked_and_runs_as_its_user(kind, session, make_user):
+    """Sync, async and generator handlers alike: refused without a session; with one, they run with
+    actor() set and every log line they write carries the user id and the handler's name."""
+    import asyncio
+
+    import structlog
+
+    from navaia_app.auth import service
+    from navaia_app.auth import state as auth_state
+
+    user = make_user(email="handler@example.com")
+    token = service.start_session(session=session, user=user, kind="web")
+    session.commit()
+    seen = []
+
+    def body():
+        seen.append((auth_state.actor().id, dict(structlog.contextvars.get_contextvars())))
+
+    if kind == "plain":
+        def handler(self):
+            body()
+    elif kind == "coroutine":
+        async def handler(self):
+            body()
+    elif kind == "generator":
+        def handler(self):
+            yield
+            body()
+    else:
+        async def handler(self):
+            yield
+            body()
+    wrapped = auth_state.authenticated(handler)
+
+    def run(token_value):
+        class Dummy:
+            session_token = token_value
+
+        result = wrapped(Dummy())
+        if inspect.iscoroutine(result):
+            return asyncio.run(result)
+        if inspect.isgenerator(result):
+            return list(result)
+        if inspect.isasyncgen(result):
+            async def drain():
+                return [item async for item in result]
+            return asyncio.run(drain())
+        return result
+
+    refused = run("not-a-real-token")
+    refusal = refused[0] if kind.endswith("generator") else refused
+    assert seen == [] and isinstance(refusal, list) and len(refusal) == 2
+    run(token)
+    assert len(seen) == 1
+    actor_id, context = seen[0]
+    assert actor_id == user.id
+    assert context["user_id"] == user.id and context["event_handler"] == "handler"
+    assert "user_id" not in structlog.contextvars.get_contextvars()  # nothing leaks past the handler

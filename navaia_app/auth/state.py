@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 import reflex as rx
@@ -12,6 +13,7 @@ from navaia_app.auth import service
 from navaia_app.auth.models import User
 from navaia_app.core.db import session_scope
 from navaia_app.core.errors import DomainError
+from navaia_app.core.logging import log_scope
 from navaia_app.core.settings import get_settings
 from navaia_app.ui import routes
 
@@ -47,30 +49,56 @@ def authenticated(fn=None, *, admin: bool = False, touch: bool = True):
                 return None, rx.toast.error("Only an administrator can do this.")
             return user, None
 
-        if inspect.iscoroutinefunction(handler):
+        @contextmanager
+        def _as(user):
+            # the handler's actor, and its log lines carry who did it and which event it was
+            token = _actor.set(user)
+            try:
+                with log_scope(user_id=user.id, event_handler=handler.__name__, conversation_id=None,
+                               customer_id=None, campaign_id=None, call_id=None):
+                    yield
+            finally:
+                _actor.reset(token)
+
+        if inspect.isasyncgenfunction(handler):
+            @functools.wraps(handler)
+            async def async_gen_wrapper(self, *args, **kwargs):
+                user, refusal = _resolve(self)
+                if user is None:
+                    yield refusal
+                    return
+                with _as(user):
+                    async for update in handler(self, *args, **kwargs):
+                        yield update
+            wrapper = async_gen_wrapper
+        elif inspect.iscoroutinefunction(handler):
             @functools.wraps(handler)
             async def async_wrapper(self, *args, **kwargs):
                 user, refusal = _resolve(self)
                 if user is None:
                     return refusal
-                token = _actor.set(user)
-                try:
+                with _as(user):
                     return await handler(self, *args, **kwargs)
-                finally:
-                    _actor.reset(token)
-            async_wrapper.checks_user = True
-            return async_wrapper
-
-        @functools.wraps(handler)
-        def wrapper(self, *args, **kwargs):
-            user, refusal = _resolve(self)
-            if user is None:
-                return refusal
-            token = _actor.set(user)
-            try:
-                return handler(self, *args, **kwargs)
-            finally:
-                _actor.reset(token)
+            wrapper = async_wrapper
+        elif inspect.isgeneratorfunction(handler):
+            @functools.wraps(handler)
+            def gen_wrapper(self, *args, **kwargs):
+                user, refusal = _resolve(self)
+                if user is None:
+                    yield refusal
+                    return
+                with _as(user):
+                    yield from handler(self, *args, **kwargs)
+            wrapper = gen_wrapper
+        else:
+            @functools.wraps(handler)
+            def plain_wrapper(self, *args, **kwargs):
+                user, refusal = _resolve(self)
+                if user is None:
+                    return refusal
+                with _as(user):
+                    return handler(self, *args, **kwargs)
+            wrapper = plain_wrapper
         wrapper.checks_user = True
         return wrapper
 

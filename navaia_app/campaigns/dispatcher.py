@@ -52,7 +52,7 @@ from navaia_app.campaigns.models import (
 from navaia_app.campaigns.schedule import CallingWindow
 from navaia_app.core import live
 from navaia_app.core.db import get_engine, session_scope
-from navaia_app.core.logging import get_logger, mask_phone
+from navaia_app.core.logging import get_logger, log_scope, mask_phone
 from navaia_app.core.settings import get_settings
 from navaia_app.core.types import utcnow
 from navaia_app.customers.models import Customer
@@ -720,6 +720,10 @@ class Dispatcher:
         return True
 
     def _place(self, claim: Claim) -> None:
+        with log_scope(campaign_id=claim.campaign_id, call_id=claim.call_id, customer_id=claim.customer_id):
+            self._place_in_scope(claim)
+
+    def _place_in_scope(self, claim: Claim) -> None:
         token = _in_dispatcher.set(True)
         try:
             request = CallRequest(idempotency_key=claim.key, to=claim.to, campaign_call_id=claim.call_id,

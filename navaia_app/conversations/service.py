@@ -21,9 +21,9 @@ from sqlmodel import Session, func, or_, select
 from navaia_app.conversations.models import INTENTS, OUTCOMES, Conversation, WebhookEvent
 from navaia_app.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from navaia_app.core.live import bump
-from navaia_app.core.logging import get_logger, mask_phone
+from navaia_app.core.logging import bind_log, get_logger, mask_phone
 from navaia_app.core.settings import get_settings
-from navaia_app.core.types import utcnow
+from navaia_app.core.types import fits_db_int, utcnow
 from navaia_app.core.validation import display_phone, try_normalize_phone
 from navaia_app.customers.models import Customer
 
@@ -82,15 +82,17 @@ def read_intent(data: dict[str, Any], values: dict[str, Any]) -> str | None:
 
 
 def _int_or_none(value: Any) -> int | None:
+    """An id the agent or the webhook sent, loosely typed; None when it is none (or could name no row)."""
     if isinstance(value, bool):
         return None
+    number = None
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().isdecimal() and len(value.strip()) <= 12:  # not '²', not 10**5000
+        number = int(value.strip())
+    return number if number is not None and fits_db_int(number) else None
 
 
 def normalize_transcript(turns: Any) -> list[dict[str, Any]]:
@@ -244,6 +246,7 @@ def conversation_for(*, session: Session, external_id: str, agent_id: str | None
                                     status="in_progress")
         session.add(conversation)
         session.flush()
+    bind_log(conversation_id=conversation.id)
     return conversation
 
 
@@ -506,6 +509,8 @@ def _process_transcription(session: Session, data: dict[str, Any]) -> Conversati
     else:
         customer, why = find_customer(session=session, identity=identity), ""
     conversation.customer_id = customer.id if customer is not None else conversation.customer_id
+    if conversation.customer_id is not None:
+        bind_log(customer_id=conversation.customer_id)
     if intent is None:
         _to_review(conversation, "The agent collected no intent for this call.")
     elif intent == "book_appointment":

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import structlog
 
@@ -78,3 +80,23 @@ def mask_phone(phone: str | None) -> str:
     if not phone:
         return ""
     return f"***{phone[-2:]}"
+
+
+@contextmanager
+def log_scope(**values) -> Iterator[None]:
+    """Every log line written inside the block carries `values` (a job, a webhook event, a call).
+
+    A value of None reserves the key: `bind_log(key=...)` inside the block (say, the conversation id
+    once it is known) then ends with the block too, instead of leaking into the next job."""
+    with structlog.contextvars.bound_contextvars(**{k: (... if v is None else v) for k, v in values.items()}):
+        yield
+
+
+def bind_log(**values) -> None:
+    """Add ids to the current log context (inside a request, a handler or a log_scope)."""
+    structlog.contextvars.bind_contextvars(**values)
+
+
+def log_context() -> dict:
+    """The ids the current log context carries (request id, user id...), to hand on to a job."""
+    return dict(structlog.contextvars.get_contextvars())

@@ -13,7 +13,7 @@ import redis
 from rq import Queue
 from rq.job import Job
 
-from navaia_app.core.logging import get_logger
+from navaia_app.core.logging import get_logger, log_context
 from navaia_app.core.redis import get_redis
 from navaia_app.core.settings import get_settings
 
@@ -40,6 +40,10 @@ def enqueue(func_path: str, *args, queue_name: str = DEFAULT_QUEUE, **kwargs) ->
 
     RQ's own options (job_id, job_timeout, result_ttl, retry, ...) pass through in kwargs.
     """
+    # the job's log lines carry the request (and user) that asked for it
+    context = {k: v for k, v in log_context().items() if k in ("request_id", "user_id")}
+    if context:
+        kwargs["meta"] = {**context, **(kwargs.get("meta") or {})}
     try:
         job = get_queue(queue_name).enqueue(func_path, *args, **kwargs)
     except redis.RedisError as exc:

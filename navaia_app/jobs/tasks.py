@@ -4,7 +4,7 @@ safe to run twice."""
 from __future__ import annotations
 
 from navaia_app.core.db import session_scope
-from navaia_app.core.logging import get_logger
+from navaia_app.core.logging import get_logger, log_scope
 from navaia_app.core.types import utcnow
 
 log = get_logger(__name__)
@@ -31,6 +31,12 @@ def process_webhook_event(event_id: int) -> str:
     """
     from navaia_app.conversations import service
 
+    # its lines carry the inbox row, and the conversation's id once processing knows it
+    with log_scope(webhook_event_id=event_id, conversation_id=None, customer_id=None):
+        return _process_webhook_event(service, event_id)
+
+
+def _process_webhook_event(service, event_id: int) -> str:
     try:
         with session_scope() as session:
             return service.process_inbox_event(session=session, event_id=event_id)

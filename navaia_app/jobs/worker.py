@@ -28,7 +28,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from navaia_app.core.logging import configure_logging, get_logger
+from navaia_app.core.logging import configure_logging, get_logger, log_scope
 from navaia_app.core.settings import get_settings
 from navaia_app.jobs.periodic import PERIODIC_JOBS, run_startup_jobs, schedule_periodic_jobs
 from navaia_app.jobs.queues import QUEUE_NAMES, describe_redis
@@ -60,6 +60,13 @@ class ResilientScheduler(RQScheduler):
 
 class NavaiaWorker(Worker):
     """RQ's worker, with a scheduler that outlives Redis outages, keeping its periodic jobs booked."""
+
+    def perform_job(self, job, queue, execution):
+        # every line the job logs says which job it is and the request (and user) that queued it
+        meta = job.meta or {}
+        with log_scope(job_id=job.id, job=(job.func_name or "").rsplit(".", 1)[-1],
+                       request_id=meta.get("request_id"), user_id=meta.get("user_id")):
+            return super().perform_job(job, queue, execution)
 
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()

@@ -17,7 +17,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from navaia_app.campaigns import service
 from navaia_app.campaigns.models import CallStatusEvent, Campaign, CampaignCall, CampaignCallAttempt
 from navaia_app.core.db import session_scope
-from navaia_app.core.logging import get_logger
+from navaia_app.core.logging import bind_log, get_logger
 from navaia_app.core.settings import get_settings
 from navaia_app.customers.models import Customer
 from navaia_app.telephony.base import PlacementError
@@ -91,6 +91,7 @@ def handle_status(params: dict[str, str], attempt_key: str | None):
     call_sid, call_status = params.get("CallSid", ""), params.get("CallStatus", "")
     if not call_sid or not call_status:
         raise HTTPException(400, "CallSid and CallStatus are required.")
+    bind_log(provider_call_id=call_sid[:64])
     answered_by = params.get("AnsweredBy")
     key = f"{call_status}:{answered_by}" if answered_by else call_status
     with session_scope() as session:
@@ -116,6 +117,8 @@ def handle_status(params: dict[str, str], attempt_key: str | None):
         call = service.report_call_update(session=session, provider_call_id=call_sid, status=status,
                                           attempt_key=attempt_key,
                                           duration_seconds=_duration(params.get("CallDuration")), detail=detail)
+    if call is not None:
+        bind_log(call_id=call.id, campaign_id=call.campaign_id)
     log.info("twilio.status", call_status=call_status, status=status,
              campaign_call_id=call.id if call is not None else None)
     return JSONResponse({"status": "ok" if call is not None else "unknown call"})
