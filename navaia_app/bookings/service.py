@@ -28,6 +28,7 @@ from navaia_app.bookings.models import BOOKING_STATUSES, Booking, BookingPatch
 from navaia_app.conversations.models import Conversation
 from navaia_app.core.activity import ActivityView, delete_activity, list_activity, record_activity
 from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
+from navaia_app.core.filters import any_of, like_escape
 from navaia_app.core.live import bump
 from navaia_app.core.logging import get_logger
 from navaia_app.core.settings import get_settings
@@ -74,19 +75,6 @@ def opening_hours() -> OpeningHours:
 def slot_minutes() -> int:
     return get_settings().booking_slot_minutes
 
-
-def _any_of(value: str | Iterable[str] | None, allowed: tuple[str, ...], field: str) -> list[str] | None:
-    """A filter given as one value or several; None when not filtering."""
-    if value is None or value == "":
-        return None
-    values = [value] if isinstance(value, str) else list(value)
-    values = [v for v in values if v != ""]
-    if not values:
-        return None
-    unknown = [v for v in values if v not in allowed]
-    if unknown:
-        raise ValidationFailed(f"Unknown {field} {unknown[0]!r} (use one of: {', '.join(allowed)}).", field=field)
-    return values
 
 
 def _aware(value: Any, field: str, label: str = "Time") -> datetime:
@@ -256,9 +244,6 @@ def get_booking(*, session: Session, booking_id: int) -> Booking:
     return booking
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
 
 def list_bookings(
     *, session: Session, status: str | Iterable[str] | None = None, customer_id: int | None = None,
@@ -276,10 +261,10 @@ def list_bookings(
     limit = max(1, min(int(limit), MAX_PAGE))
     offset = max(0, int(offset))
     conditions = []
-    statuses = _any_of(status, BOOKING_STATUSES, "status")
+    statuses = any_of(status, BOOKING_STATUSES, "status")
     if statuses is not None:
         conditions.append(Booking.status.in_(statuses))
-    sources = _any_of(source, SOURCES, "source")
+    sources = any_of(source, SOURCES, "source")
     if sources is not None:
         conditions.append(Booking.source.in_(sources))
     if customer_id is not None:
@@ -297,7 +282,7 @@ def list_bookings(
         conditions.append(Booking.starts_at < starts_to)
     if customer_q and customer_q.strip():
         text = customer_q.strip().lower()[:200]
-        like = f"%{_like_escape(text)}%"
+        like = f"%{like_escape(text)}%"
         matches = [func.lower(Customer.name).like(like, escape="\\"),
                    func.lower(Customer.email).like(like, escape="\\")]
         digits = "".join(ch for ch in text if ch.isdigit())

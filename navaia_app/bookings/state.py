@@ -32,6 +32,7 @@ from navaia_app.customers.models import Customer
 from navaia_app.tickets.picker import CustomerPickerMixin
 from navaia_app.tickets.service import SOURCE_LABELS
 from navaia_app.ui.live import LiveMixin
+from navaia_app.ui.optimistic import change_status_optimistically, with_status
 from navaia_app.ui.paging import PagedMixin
 
 ANY = "any"
@@ -461,22 +462,12 @@ class BookingsState(LiveMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMixin,
     # --- status, optimistic -----------------------------------------------------------------------
 
     def _show_status(self, booking_id: int, status: str) -> str | None:
-        previous = None
-        rows = []
-        for row in self.rows:
-            if row.id == booking_id:
-                previous = row.status
-                row = dataclasses.replace(row, status=status)
-            rows.append(row)
-        self.rows = rows
+        """Show `status` on the booking's row, calendar block and detail at once; returns the old one."""
+        self.rows, previous = with_status(self.rows, booking_id, status)
         days = []
         for day in self.days:
-            blocks = []
-            for block in day.blocks:
-                if block.id == booking_id:
-                    previous = previous or block.status
-                    block = dataclasses.replace(block, status=status)
-                blocks.append(block)
+            blocks, shown = with_status(day.blocks, booking_id, status)
+            previous = previous or shown
             days.append(dataclasses.replace(day, blocks=blocks))
         self.days = days
         if self.detail.id == booking_id:
@@ -487,22 +478,10 @@ class BookingsState(LiveMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMixin,
     @rx.event
     @authenticated
     def change_status(self, booking_id: int, status: str):
-        previous = self._show_status(booking_id, status)
-        if previous is None or previous == status:
-            return
-        yield  # the new status is on screen now; the server answers below
-        try:
-            with session_scope() as session:
-                service.change_booking_status(session=session, booking_id=booking_id, status=status,
-                                              actor_id=self.user_id)
-        except DomainError as exc:
-            self._show_status(booking_id, previous)
-            yield rx.toast.error(exc.message)
-            return
-        self._reload()
-        if self.detail_open and self.detail.id == booking_id:
-            self._load_detail(booking_id)
-        yield rx.toast.success(f"Booking #{booking_id} is now {service.STATUS_LABELS[status].lower()}.")
+        yield from change_status_optimistically(
+            self, booking_id, status, noun="Booking", labels=service.STATUS_LABELS,
+            save=lambda session: service.change_booking_status(session=session, booking_id=booking_id,
+                                                               status=status, actor_id=self.user_id))
 
     # --- free slots -------------------------------------------------------------------------------
 

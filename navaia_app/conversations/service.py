@@ -20,6 +20,7 @@ from sqlmodel import Session, func, or_, select
 
 from navaia_app.conversations.models import INTENTS, OUTCOMES, Conversation, WebhookEvent
 from navaia_app.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from navaia_app.core.filters import like_escape
 from navaia_app.core.live import bump
 from navaia_app.core.logging import bind_log, get_logger, mask_phone
 from navaia_app.core.settings import get_settings
@@ -601,7 +602,7 @@ def list_conversations(
     if intent:
         conditions.append(Conversation.intent == intent)
     if q and q.strip():
-        like = "%" + q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = "%" + like_escape(q.strip().lower()) + "%"
         conditions.append(or_(func.lower(Conversation.summary).like(like, escape="\\"),
                               func.lower(Conversation.title).like(like, escape="\\"),
                               Conversation.external_id.like(like, escape="\\")))

@@ -13,6 +13,7 @@ from sqlmodel import Session, func, or_, select
 from navaia_app.audit import service as audit
 from navaia_app.core import live
 from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
+from navaia_app.core.filters import like_escape
 from navaia_app.core.logging import get_logger, mask_phone
 from navaia_app.core.types import utcnow
 from navaia_app.core.validation import normalize_email, normalize_phone, validate_timezone
@@ -134,14 +135,10 @@ def delete_customer(*, session: Session, customer_id: int, actor=None) -> None:
     log.info("customer.deleted", customer_id=customer_id)
 
 
-def _like_escape(text: str) -> str:
-    # What a person types is searched literally: % and _ are not wildcards for them.
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
 
 def _search_clause(q: str):
     q = q.strip()
-    clauses = [Customer.search_text.like(f"%{_like_escape(q.lower())}%", escape="\\")]
+    clauses = [Customer.search_text.like(f"%{like_escape(q.lower())}%", escape="\\")]
     digits = "".join(ch for ch in q if ch.isdigit())
     if len(digits) >= 3 and digits != q:
         clauses.append(Customer.search_text.like(f"%{digits}%"))
@@ -233,6 +230,8 @@ def import_customers_csv(*, session: Session, content: str | bytes) -> ImportRep
         header = next(reader)
     except StopIteration as exc:
         raise ValidationFailed("The file is empty.", field="file") from exc
+    except csv.Error as exc:  # e.g. a lone carriage return in the header row
+        raise ValidationFailed(f"The file is not readable CSV ({exc}).", field="file") from exc
     columns: dict[str, int] = {}
     for index, title in enumerate(header):
         key = title.strip().lower()

@@ -22,6 +22,7 @@ from navaia_app.auth.models import User
 from navaia_app.conversations.models import Conversation
 from navaia_app.core.activity import ActivityView, delete_activity, list_activity, record_activity
 from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
+from navaia_app.core.filters import any_of, like_escape
 from navaia_app.core.live import bump
 from navaia_app.core.logging import get_logger
 from navaia_app.core.types import utcnow
@@ -61,19 +62,6 @@ def _one_of(value: str | None, allowed: tuple[str, ...], label: str) -> str:
         raise ValueError(f"{label} must be one of: {', '.join(allowed)}.")
     return value
 
-
-def _any_of(value: str | Iterable[str] | None, allowed: tuple[str, ...], field: str) -> list[str] | None:
-    """A filter given as one value or several; None when not filtering."""
-    if value is None or value == "":
-        return None
-    values = [value] if isinstance(value, str) else list(value)
-    values = [v for v in values if v != ""]
-    if not values:
-        return None
-    unknown = [v for v in values if v not in allowed]
-    if unknown:
-        raise ValidationFailed(f"Unknown {field} {unknown[0]!r} (use one of: {', '.join(allowed)}).", field=field)
-    return values
 
 
 def _raise_first(errors: dict[str, str]) -> None:
@@ -180,10 +168,6 @@ def get_ticket(*, session: Session, ticket_id: int) -> Ticket:
     return ticket
 
 
-def _like_escape(text: str) -> str:
-    # What a person types is searched literally: % and _ are not wildcards for them.
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
 
 def _conditions(
     *, priority=None, customer_id=None, source=None, conversation_id=None, assignee_id=None,
@@ -191,10 +175,10 @@ def _conditions(
     created_to: datetime | None = None,
 ) -> list:
     conditions = []
-    priorities = _any_of(priority, TICKET_PRIORITIES, "priority")
+    priorities = any_of(priority, TICKET_PRIORITIES, "priority")
     if priorities is not None:
         conditions.append(Ticket.priority.in_(priorities))
-    sources = _any_of(source, SOURCES, "source")
+    sources = any_of(source, SOURCES, "source")
     if sources is not None:
         conditions.append(Ticket.source.in_(sources))
     if customer_id is not None:
@@ -214,7 +198,7 @@ def _conditions(
         conditions.append(Ticket.created_at < created_to)
     if q and q.strip():
         # search_text is lower-cased by the database; SQLite's LIKE ignores (ASCII) case anyway.
-        conditions.append(Ticket.search_text.like(f"%{_like_escape(q.strip().lower()[:200])}%", escape="\\"))
+        conditions.append(Ticket.search_text.like(f"%{like_escape(q.strip().lower()[:200])}%", escape="\\"))
     return conditions
 
 
@@ -262,7 +246,7 @@ def ticket_page(
     limit = max(1, min(int(limit), MAX_PAGE))
     offset = max(0, int(offset))
     conditions = _conditions(**filters)
-    statuses = _any_of(status, TICKET_STATUSES, "status")
+    statuses = any_of(status, TICKET_STATUSES, "status")
     if filters.get("q") and conditions:
         # A search reads every row once. When it finds few, that one pass gives the counts, the total and
         # the page (by id); when it finds many, the usual way below stops early on the date index.

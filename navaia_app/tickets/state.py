@@ -19,6 +19,7 @@ from navaia_app.tickets import service
 from navaia_app.tickets.models import TICKET_PRIORITIES, TICKET_STATUSES, TicketPatch
 from navaia_app.tickets.picker import CustomerPickerMixin
 from navaia_app.ui.live import LiveMixin
+from navaia_app.ui.optimistic import change_status_optimistically, with_status
 from navaia_app.ui.paging import PagedMixin
 
 TABS = ("all", *TICKET_STATUSES)
@@ -357,14 +358,7 @@ class TicketsState(LiveMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMixin, 
 
     def _show_status(self, ticket_id: int, status: str) -> str | None:
         """Show `status` on the ticket's row and detail at once; returns what they showed before."""
-        previous = None
-        rows = []
-        for row in self.rows:
-            if row.id == ticket_id:
-                previous = row.status
-                row = dataclasses.replace(row, status=status)
-            rows.append(row)
-        self.rows = rows
+        self.rows, previous = with_status(self.rows, ticket_id, status)
         if self.detail.id == ticket_id:
             previous = previous or self.detail.status
             self.detail = dataclasses.replace(self.detail, status=status)
@@ -373,22 +367,10 @@ class TicketsState(LiveMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMixin, 
     @rx.event
     @authenticated
     def change_status(self, ticket_id: int, status: str):
-        previous = self._show_status(ticket_id, status)
-        if previous is None or previous == status:
-            return
-        yield  # the new status is on screen now; the server answers below
-        try:
-            with session_scope() as session:
-                service.change_ticket_status(session=session, ticket_id=ticket_id, status=status,
-                                             actor_id=self.user_id)
-        except DomainError as exc:
-            self._show_status(ticket_id, previous)  # roll back what the person saw
-            yield rx.toast.error(exc.message)
-            return
-        self._reload()
-        if self.detail_open and self.detail.id == ticket_id:
-            self._load_detail(ticket_id)
-        yield rx.toast.success(f"Ticket #{ticket_id} is now {service.STATUS_LABELS[status].lower()}.")
+        yield from change_status_optimistically(
+            self, ticket_id, status, noun="Ticket", labels=service.STATUS_LABELS,
+            save=lambda session: service.change_ticket_status(session=session, ticket_id=ticket_id, status=status,
+                                                              actor_id=self.user_id))
 
     # --- new ticket -----------------------------------------------------------------------------
 
