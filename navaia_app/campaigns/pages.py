@@ -10,6 +10,7 @@ from navaia_app.campaigns.state import CampaignDetailState as D
 from navaia_app.campaigns.state import CampaignsState as S
 from navaia_app.core.validation import timezone_names
 from navaia_app.ui import routes
+from navaia_app.ui.confirm import delete_dialog
 from navaia_app.ui.layout import empty_state, field_error, pager
 from navaia_app.ui.live import live_ticker
 
@@ -229,20 +230,8 @@ def _form_dialog() -> rx.Component:
 
 
 def _delete_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete campaign"),
-            rx.alert_dialog.description(rx.text("Delete the draft ", rx.text.strong(S.delete_name), "?")),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray",
-                                                 on_click=S.cancel_delete)),
-                rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=S.confirm_delete,
-                                                 id="confirm-delete-campaign")),
-                justify="end", spacing="3", margin_top="1rem",
-            ),
-        ),
-        open=S.delete_id > 0,
-    )
+    return delete_dialog(S, title="Delete campaign", button_id="confirm-delete-campaign",
+                         description=rx.text("Delete the draft ", rx.text.strong(S.delete_name), "?"))
 
 
 def campaigns_page() -> rx.Component:

@@ -18,6 +18,7 @@ from navaia_app.core.settings import get_settings
 from navaia_app.core.types import utcnow
 from navaia_app.core.validation import display_phone
 from navaia_app.customers import service as customers_service
+from navaia_app.ui.confirm import DeleteConfirmMixin
 from navaia_app.ui.live import LiveMixin
 from navaia_app.ui.paging import PagedMixin
 
@@ -108,7 +109,7 @@ def _parse_variables(text: str) -> dict[str, str]:
     return out
 
 
-class CampaignsState(LiveMixin, ViewerZoneMixin, PagedMixin, AuthState):
+class CampaignsState(DeleteConfirmMixin, LiveMixin, ViewerZoneMixin, PagedMixin, AuthState):
     _live_topics = ("campaigns",)
 
     rows: list[CampaignRow] = []
@@ -133,8 +134,6 @@ class CampaignsState(LiveMixin, ViewerZoneMixin, PagedMixin, AuthState):
     _csv_content: bytes = b""
     _csv_name: str = ""
 
-    delete_id: int = 0
-    delete_name: str = ""
 
     @rx.var
     def business_timezone(self) -> str:
@@ -238,27 +237,8 @@ class CampaignsState(LiveMixin, ViewerZoneMixin, PagedMixin, AuthState):
 
     # --- delete ---
 
-    @rx.event
-    def ask_delete(self, campaign_id: int, name: str):
-        self.delete_id, self.delete_name = campaign_id, name
-
-    @rx.event
-    def cancel_delete(self):
-        self.delete_id, self.delete_name = 0, ""
-
-    @rx.event
-    @authenticated
-    def confirm_delete(self):
-        name = self.delete_name
-        try:
-            with session_scope() as session:
-                service.delete_campaign(session=session, campaign_id=self.delete_id, actor=actor())
-        except DomainError as exc:
-            self.delete_id = 0
-            return rx.toast.error(exc.message)
-        self.delete_id, self.delete_name = 0, ""
-        self._reload()
-        return rx.toast.success(f"Deleted {name}.")
+    def _delete(self, session, record_id: int, user) -> None:
+        service.delete_campaign(session=session, campaign_id=record_id, actor=user)
 
     # --- the create / edit dialog ---
 

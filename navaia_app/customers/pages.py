@@ -4,6 +4,7 @@ import reflex as rx
 
 from navaia_app.core.validation import timezone_names
 from navaia_app.customers.state import CustomersState as S
+from navaia_app.ui.confirm import delete_dialog
 from navaia_app.ui.layout import empty_state, field_error, pager
 from navaia_app.ui.live import live_ticker
 
@@ -116,23 +117,10 @@ def _form_dialog() -> rx.Component:
 
 
 def _delete_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete customer"),
-            rx.alert_dialog.description(
-                rx.text("Delete ", rx.text.strong(S.delete_name),
-                        "? Their bookings go too; tickets and calls stay, without the link. This cannot be undone.")
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray",
-                                                 on_click=S.cancel_delete)),
-                rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=S.confirm_delete,
-                                                 id="confirm-delete")),
-                justify="end", spacing="3", margin_top="1rem",
-            ),
-        ),
-        open=S.delete_id > 0,
-    )
+    return delete_dialog(
+        S, title="Delete customer", button_id="confirm-delete",
+        description=rx.text("Delete ", rx.text.strong(S.delete_name),
+                            "? Their bookings go too; tickets and calls stay, without the link. This cannot be undone."))
 
 
 def _import_dialog() -> rx.Component:

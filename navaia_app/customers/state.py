@@ -10,6 +10,7 @@ from navaia_app.core.errors import DomainError
 from navaia_app.core.validation import display_phone
 from navaia_app.customers import service
 from navaia_app.customers.models import CustomerIn, CustomerPatch
+from navaia_app.ui.confirm import DeleteConfirmMixin
 from navaia_app.ui.live import LiveMixin
 from navaia_app.ui.paging import PagedMixin
 
@@ -34,7 +35,7 @@ def _row(c) -> CustomerRow:
                        do_not_call=c.do_not_call, notes=c.notes or "", created=c.created_at.strftime("%Y-%m-%d"))
 
 
-class CustomersState(LiveMixin, PagedMixin, AuthState):
+class CustomersState(DeleteConfirmMixin, LiveMixin, PagedMixin, AuthState):
     _live_topics = ("customers",)
     rows: list[CustomerRow] = []
     search: str = ""
@@ -49,8 +50,6 @@ class CustomersState(LiveMixin, PagedMixin, AuthState):
     form_errors: dict[str, str] = {}
     form_busy: bool = False
 
-    delete_id: int = 0
-    delete_name: str = ""
 
     import_open: bool = False
     import_created: int = -1
@@ -193,27 +192,8 @@ class CustomersState(LiveMixin, PagedMixin, AuthState):
 
     # --- delete ---------------------------------------------------------------------------
 
-    @rx.event
-    def ask_delete(self, customer_id: int, name: str):
-        self.delete_id, self.delete_name = customer_id, name
-
-    @rx.event
-    def cancel_delete(self):
-        self.delete_id, self.delete_name = 0, ""
-
-    @rx.event
-    @authenticated
-    def confirm_delete(self):
-        name = self.delete_name
-        try:
-            with session_scope() as session:
-                service.delete_customer(session=session, customer_id=self.delete_id, actor=actor())
-        except DomainError as exc:
-            self.delete_id = 0
-            return rx.toast.error(exc.message)
-        self.delete_id, self.delete_name = 0, ""
-        self._reload()
-        return rx.toast.success(f"Deleted {name}.")
+    def _delete(self, session, record_id: int, user) -> None:
+        service.delete_customer(session=session, customer_id=record_id, actor=user)
 
     # --- CSV import -----------------------------------------------------------------------
 
