@@ -60,3 +60,20 @@ def test_models_and_migrations_agree(database_url):
     engine.dispose()
     assert differences == [], (
         "the models and the migrations differ; generate a migration for:\n" + "\n".join(map(str, differences)))
+
+
+def test_inbox_payloads_are_lz4_compressed_on_postgresql(empty_database_url):
+    """The webhook inbox's payload column uses lz4 on PostgreSQL (cheaper ingest), pglz after a downgrade."""
+    if not empty_database_url.startswith("postgresql"):
+        return  # a PostgreSQL column setting; SQLite has none (the migration is a no-op there)
+    migrate(empty_database_url)
+    query = sa.text("SELECT attcompression FROM pg_attribute WHERE attrelid = 'webhook_events'::regclass "
+                    "AND attname = 'payload'")
+    engine = engine_for(empty_database_url)
+    with engine.connect() as conn:
+        assert conn.execute(query).scalar() == "l"
+    engine.dispose()
+    downgrade(empty_database_url, "6a_production")
+    with engine.connect() as conn:
+        assert conn.execute(query).scalar() == "p"
+    engine.dispose()
