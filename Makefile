@@ -7,7 +7,7 @@ export REFLEX_USE_NPM := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test install install-dev node chromium worker migrate bench clean
+.PHONY: run test install install-dev node chromium worker migrate bench faults clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ test: install-dev
 
 bench: install-dev
 	for b in bench/*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
+
+# Fault scripts: each starts its own PostgreSQL, Redis, web app and workers, breaks one of them and
+# prints what it saw; all of them run, and the target fails if any did.
+faults: install-dev
+	@failed=""; for f in bench/faults/[a-z]*.py; do echo "== $$f"; $(VENV)/bin/python $$f || failed="$$failed $$f"; done; \
+	if [ -n "$$failed" ]; then echo "fault scripts that failed:$$failed"; exit 1; fi
 
 clean:
 	rm -rf .web .states __pycache__ .pytest_cache

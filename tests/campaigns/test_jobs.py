@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from navaia_app.core.db import engine_for
 from navaia_app.core.migrations import upgrade_database
 from navaia_app.core.settings import get_settings
 from navaia_app.customers.models import Customer
+from tests.support.servers import OwnRedis
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "navaia_app.cli"]
@@ -34,49 +34,15 @@ ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class PrivateRedis:
-    """A redis-server of our own, without persistence: a restart comes back empty."""
-
-    def __init__(self, tmp: Path):
-        self.port = _free_port()
-        self.dir = tmp
-        self.proc: subprocess.Popen | None = None
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.RedisError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        client.close()
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
+PrivateRedis = OwnRedis  # a redis-server of our own, without persistence: a restart comes back empty
 
 
 @pytest.fixture
-def private_redis(tmp_path) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path)
+def private_redis() -> Iterator[OwnRedis]:
+    server = OwnRedis()
     server.start()
     yield server
-    server.stop()
+    server.remove()
 
 
 @pytest.fixture

@@ -5,17 +5,15 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-import socket
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import redis
 
 from navaia_app.conversations.webhook import sign
+from tests.support.servers import OwnRedis, free_port  # noqa: F401 - free_port is used by test modules
 
 SAMPLES = Path(__file__).parent / "samples"  # copies of shared/samples (the contract's examples)
 SECRET = "whsec_test_3f9a1c"
@@ -115,57 +113,22 @@ def deliver(post_webhook) -> Callable[[dict], int]:
     return _deliver
 
 
-# --- servers of our own, to stop and start ---------------------------------------------------------
+# --- servers of our own, to stop and start (tests/support/servers.py) ---------------------------
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RedisServer:
-    """A redis-server on a port of its own (never the shared one), in memory only."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.url = f"redis://127.0.0.1:{port}/0"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.skip("redis-server is not installed")
-        self.proc = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                     "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.RedisError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        client.close()
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-        self.proc = None
+RedisServer = OwnRedis  # a redis-server on a port of its own (never the shared one), in memory only
 
 
 @pytest.fixture
-def own_redis(monkeypatch) -> Iterator[RedisServer]:
+def own_redis(monkeypatch) -> Iterator[OwnRedis]:
     """A private Redis that REDIS_URL points at (here and in subprocesses); stopped afterwards."""
     from navaia_app.core.settings import get_settings
 
-    server = RedisServer(free_port())
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    server = OwnRedis()
     server.start()
     monkeypatch.setenv("REDIS_URL", server.url)
     get_settings.cache_clear()
     yield server
-    server.stop()
+    server.remove()
     get_settings.cache_clear()

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -23,11 +21,11 @@ from navaia_app.conversations.models import Conversation, WebhookEvent
 from navaia_app.core.db import engine_for
 from navaia_app.core.types import utcnow
 from navaia_app.jobs.periodic import PERIODIC_JOBS
+from tests.support.servers import OwnPostgres, postgres_available
 
 from .conftest import WEBHOOK, free_port, signed_headers, ticket_call
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
 def burst_worker(database_url: str, redis_url: str, tmp_path) -> subprocess.CompletedProcess:
@@ -134,46 +132,9 @@ def test_an_unreachable_database_is_503_with_retry_after(api_client, call_env, s
     assert response.headers["Retry-After"] == "5" and "not stored" in response.json()["detail"]
 
 
-class OwnPostgres:
-    """A throw-away PostgreSQL cluster (run as the postgres user) on a port of its own."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.dir = Path(tempfile.mkdtemp(prefix="navaia-pg-"))
-        self.data = self.dir / "data"
-        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/navaia?connect_timeout=2"
-
-    def _run(self, *args: str) -> None:
-        command = [str(a) for a in args]
-        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-            command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=120)
-
-    def init(self) -> None:
-        if os.geteuid() == 0:
-            shutil.chown(self.dir, "postgres", "postgres")
-        self._run(PG_BIN / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        self.start()
-        self._run(PG_BIN / "createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "navaia")
-
-    def start(self) -> None:
-        self._run(PG_BIN / "pg_ctl", "-D", self.data, "-w", "-l", self.dir / "log", "-o",
-                  f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
-
-    def stop(self) -> None:
-        self._run(PG_BIN / "pg_ctl", "-D", self.data, "-w", "-m", "immediate", "stop")
-
-    def remove(self) -> None:
-        try:
-            self.stop()
-        except subprocess.CalledProcessError:
-            pass
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 @pytest.fixture
 def own_postgres():
-    if not (PG_BIN / "initdb").exists() or (os.geteuid() == 0 and shutil.which("runuser") is None):
+    if not postgres_available():
         pytest.skip("PostgreSQL server binaries are not installed")
     server = OwnPostgres()
     try:
