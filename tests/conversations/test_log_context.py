@@ -57,7 +57,7 @@ def test_a_job_queued_by_a_request_carries_its_request_and_user(monkeypatch):
 
 
 def test_the_worker_binds_job_and_request_ids_around_each_job(monkeypatch):
-    from rq import Worker
+    from rq.worker import BaseWorker
 
     from navaia_app.jobs.worker import NavaiaWorker
 
@@ -67,7 +67,7 @@ def test_the_worker_binds_job_and_request_ids_around_each_job(monkeypatch):
         inside.update(structlog.contextvars.get_contextvars())
         return True
 
-    monkeypatch.setattr(Worker, "perform_job", fake_perform)
+    monkeypatch.setattr(BaseWorker, "perform_job", fake_perform)
     job = type("Job", (), {"id": "job-9", "func_name": "navaia_app.jobs.calls.run_dispatcher",
                            "meta": {"request_id": "req-ctx-0003", "user_id": 3}})()
     assert NavaiaWorker.perform_job(object.__new__(NavaiaWorker), job, None, None) is True
