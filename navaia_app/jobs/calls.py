@@ -7,8 +7,8 @@ from typing import Any
 
 from rq import get_current_job
 
-# Imported here, not in the jobs: the worker imports this module before it forks, so each job process
-# starts warm (a dispatcher slice hands over to the next one in milliseconds, not after a re-import).
+# Imported here, not in the jobs: the worker imports this module when it starts, so the first job
+# starts warm (a dispatcher slice hands over to the next one in milliseconds, not after an import).
 from navaia_app.campaigns import dispatcher
 from navaia_app.core.logging import get_logger
 from navaia_app.core.redis import get_redis

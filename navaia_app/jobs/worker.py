@@ -1,4 +1,4 @@
-"""The background worker: RQ's forking worker and its scheduler, made to outlive Redis outages.
+"""The background worker: RQ's worker (jobs in its own process) and its scheduler, made to outlive Redis outages.
 
 `make run` starts it beside the web app. When Redis is not answering it says so and keeps
 trying (with backoff) instead of exiting, so the app keeps going and jobs resume on their own
