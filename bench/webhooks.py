@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import json
 import os
 import shutil
@@ -30,38 +28,15 @@ import time
 from pathlib import Path
 
 from _shared import ROOT, postgres_database, quiet_logs, sqlite_database
+from _shared.cluster import WEBHOOK_SECRET, body_template, signed
 
-SECRET = "bench-webhook-secret"
-TARGET_BODY = 5 * 1024
+SECRET = WEBHOOK_SECRET
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def body_template() -> tuple[bytes, bytes]:
-    """A realistic post_call_transcription of about 5 KB, split around its conversation id."""
-    sample = json.loads((ROOT / "tests/conversations/samples/post_call_raise_ticket.json").read_text())
-    turns = sample["data"]["transcript"]
-    filler = "I was charged twice for the same month and I would like one of the payments refunded please. "
-    while len(json.dumps(sample)) < TARGET_BODY - 200:
-        turns.append({"role": "user" if len(turns) % 2 else "agent", "message": filler,
-                      "time_in_call_secs": 10 + len(turns)})
-    sample["data"]["conversation_id"] = "@@ID@@"
-    text = json.dumps(sample)
-    pad = TARGET_BODY - len(text) - 24
-    sample["data"]["analysis"]["transcript_summary"] += " " * max(0, pad)
-    before, after = json.dumps(sample).encode().split(b"@@ID@@")
-    return before, after
-
-
-def signed(before: bytes, after: bytes, conversation_id: str) -> tuple[bytes, str]:
-    body = before + conversation_id.encode() + after
-    t = int(time.time())
-    mac = hmac.new(SECRET.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
-    return body, f"t={t},v0={mac}"
 
 
 class Server:

@@ -15,6 +15,7 @@ from navaia_app.conversations.agent_state import PlaygroundState, SupportAgentSt
 from navaia_app.conversations.pages import conversations_page
 from navaia_app.conversations.setup import AgentSetupState
 from navaia_app.conversations.state import ConversationsState
+from navaia_app.core import reflex_tokens
 from navaia_app.core.http import create_api
 from navaia_app.customers.pages import customers_page
 from navaia_app.customers.state import CustomersState
@@ -26,6 +27,8 @@ from navaia_app.system.pages import system_page
 from navaia_app.system.state import SystemState
 from navaia_app.ui import routes
 from navaia_app.ui.layout import protected
+
+reflex_tokens.install()  # a tab whose web process died keeps its state on the next one (see the module)
 
 app = rx.App(
     api_transformer=create_api(),
