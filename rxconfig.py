@@ -17,6 +17,11 @@ else:
     port = int(os.environ.get("PORT", "3000"))
     ports = {"frontend_port": port, "backend_port": int(os.environ.get("BACKEND_PORT", port))}
 
+# Several web processes share page state through Redis (CONTRACT: REDIS_URL carries it). In production
+# REDIS_URL is used unless REFLEX_REDIS_URL names another Redis (or database); in dev and tests pages
+# keep their state in memory, so `make run` works without Redis.
+reflex_redis = os.environ.get("REFLEX_REDIS_URL") or (settings.redis_url if settings.is_prod else "")
+
 config = rx.Config(
     app_name="navaia_app",
     telemetry_enabled=False,
@@ -25,6 +30,7 @@ config = rx.Config(
     api_url=os.environ.get("REFLEX_API_URL", settings.public_base_url),
     deploy_url=settings.public_base_url,
     cors_allowed_origins=settings.origins,
+    **({"redis_url": reflex_redis} if reflex_redis else {}),
     plugins=[
         rx.plugins.RadixThemesPlugin(
             theme=rx.theme(accent_color="indigo", gray_color="slate", radius="medium", scaling="100%")
