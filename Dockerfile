@@ -32,6 +32,8 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY --chown=navaia:navaia . .
 COPY --from=build --chown=navaia:navaia /app/.web /app/.web
+# the recordings volume mounts here: created owned by the app user, so the volume is writable
+RUN mkdir -p /app/data/media && chown -R navaia:navaia /app/data
 USER navaia
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
