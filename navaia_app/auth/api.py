@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from navaia_app.auth import service
-from navaia_app.core.api import DB, CurrentUser, client_address
+from navaia_app.core.api import DB, SIGNED_IN_ERRORS, CurrentUser, client_address, problem
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -30,7 +30,8 @@ class Me(BaseModel):
 
 
 @router.post("/token", response_model=TokenResponse, summary="Exchange email and password for a bearer token",
-             responses={401: {"description": "Bad credentials"}, 429: {"description": "Too many attempts"}})
+             responses={401: problem("Bad credentials"), 422: problem("Invalid input"),
+                        429: problem("Too many attempts")})
 def issue_token(body: TokenRequest, session: DB, request: Request) -> TokenResponse:
     user = service.authenticate(session=session, email=body.email, password=body.password,
                                 client=client_address(request))
@@ -38,12 +39,13 @@ def issue_token(body: TokenRequest, session: DB, request: Request) -> TokenRespo
     return TokenResponse(access_token=token)
 
 
-@router.post("/logout", status_code=204, summary="Revoke the token that makes this request")
+@router.post("/logout", status_code=204, summary="Revoke the token that makes this request",
+             responses=SIGNED_IN_ERRORS)
 def revoke_token(user: CurrentUser, session: DB, request: Request) -> None:
     token = request.headers.get("authorization", "").partition(" ")[2]
     service.end_session(session=session, token=token)
 
 
-@router.get("/me", response_model=Me, summary="Who the token belongs to")
+@router.get("/me", response_model=Me, summary="Who the token belongs to", responses=SIGNED_IN_ERRORS)
 def me(user: CurrentUser) -> Me:
     return Me(id=user.id, email=user.email, name=user.name, role=user.role)

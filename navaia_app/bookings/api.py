@@ -10,14 +10,15 @@ from pydantic import BaseModel
 from navaia_app.bookings import service
 from navaia_app.bookings.hours import local_datetime
 from navaia_app.bookings.models import Availability, BookingIn, BookingOut, BookingPatch, BookingStatus, Source
-from navaia_app.core.api import DB, CurrentUser
+from navaia_app.core.types import DB_INT_MAX, DbInt
+from navaia_app.core.api import DB, SIGNED_IN_ERRORS, CurrentUser, problem
 from navaia_app.core.errors import ValidationFailed
 from navaia_app.tickets.api import _activity_out
 from navaia_app.tickets.models import ActivityOut
 
-router = APIRouter(prefix="/api/v1/bookings", tags=["bookings"])
+router = APIRouter(prefix="/api/v1/bookings", tags=["bookings"], responses=SIGNED_IN_ERRORS)
 
-NOT_FOUND = {404: {"description": "No such booking"}}
+NOT_FOUND = {404: problem("No such booking")}
 WHEN_HELP = ("ISO 8601 with an offset (2026-03-18T10:00:00+01:00 or ...Z); a date alone (2026-03-18) means "
              "midnight at its start in BUSINESS_TIMEZONE")
 
@@ -55,14 +56,14 @@ def list_bookings(
     status: list[BookingStatus] | None = Query(
         None, description="Repeat for several: ?status=pending&status=confirmed"),
     source: list[Source] | None = Query(None),
-    customer_id: int | None = None, conversation_id: int | None = None,
+    customer_id: DbInt | None = None, conversation_id: DbInt | None = None,
     resource: str | None = Query(None, max_length=60, description="Who or what is booked (default resource: business)"),
     starts_from: str | None = Query(None, description=f"starts_at >= this; {WHEN_HELP}"),
     starts_to: str | None = Query(None, description=f"starts_at < this; {WHEN_HELP}"),
     q: str | None = Query(None, max_length=200, description="Customer name, email or phone contains"),
     sort: Literal["starts_at", "created_at", "updated_at", "id"] = "starts_at",
     desc: bool = Query(False, description="Latest first"),
-    limit: int = Query(25, ge=1, le=200), offset: int = Query(0, ge=0),
+    limit: int = Query(25, ge=1, le=200), offset: int = Query(0, ge=0, le=DB_INT_MAX),
 ) -> BookingPage:
     items, total = service.list_bookings(
         session=session, status=status, source=source, customer_id=customer_id, conversation_id=conversation_id,
@@ -90,32 +91,32 @@ def availability(
 
 
 @router.post("", response_model=BookingOut, status_code=201, summary="Book (source `api` unless given)",
-             responses={409: {"description": "Overlaps another booking"},
-                        422: {"description": "Invalid field, in the past or outside opening hours"}})
+             responses={409: problem("Overlaps another booking"),
+                        422: problem("Invalid field, in the past or outside opening hours")})
 def create_booking(body: BookingIn, user: CurrentUser, session: DB) -> BookingOut:
     return service.create_booking(session=session, actor_id=user.id, **body.model_dump())
 
 
 @router.get("/{booking_id}", response_model=BookingOut, summary="One booking", responses=NOT_FOUND)
-def get_booking(booking_id: int, user: CurrentUser, session: DB) -> BookingOut:
+def get_booking(booking_id: DbInt, user: CurrentUser, session: DB) -> BookingOut:
     return service.get_booking(session=session, booking_id=booking_id)
 
 
 @router.patch("/{booking_id}", response_model=BookingOut,
               summary="Change a booking: reschedule (starts_at, duration_minutes, resource) or move its status",
-              responses={**NOT_FOUND, 409: {"description": "Overlap, or a status change the workflow refuses"},
-                         422: {"description": "Invalid field, in the past or outside opening hours"}})
-def update_booking(booking_id: int, body: BookingPatch, user: CurrentUser, session: DB) -> BookingOut:
+              responses={**NOT_FOUND, 409: problem("Overlap, or a status change the workflow refuses"),
+                         422: problem("Invalid field, in the past or outside opening hours")})
+def update_booking(booking_id: DbInt, body: BookingPatch, user: CurrentUser, session: DB) -> BookingOut:
     return service.update_booking(session=session, booking_id=booking_id, patch=body, actor_id=user.id)
 
 
 @router.delete("/{booking_id}", status_code=204, summary="Delete a booking and its timeline", responses=NOT_FOUND)
-def delete_booking(booking_id: int, user: CurrentUser, session: DB) -> None:
+def delete_booking(booking_id: DbInt, user: CurrentUser, session: DB) -> None:
     service.delete_booking(session=session, booking_id=booking_id, actor=user)
 
 
 @router.get("/{booking_id}/activity", response_model=list[ActivityOut], summary="The booking's timeline",
             responses=NOT_FOUND)
-def booking_activity(booking_id: int, user: CurrentUser, session: DB) -> list[ActivityOut]:
+def booking_activity(booking_id: DbInt, user: CurrentUser, session: DB) -> list[ActivityOut]:
     service.get_booking(session=session, booking_id=booking_id)
     return [_activity_out(v) for v in service.booking_activity(session=session, booking_id=booking_id)]

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 from sqlmodel import Field, SQLModel
 
-from navaia_app.core.types import utc_column, utcnow
+from navaia_app.core.types import DbInt, utc_column, utcnow
 
 BOOKING_STATUSES = ("pending", "confirmed", "cancelled", "completed", "no_show")
 BookingStatus = Literal["pending", "confirmed", "cancelled", "completed", "no_show"]
@@ -46,14 +46,14 @@ class Booking(SQLModel, table=True):
 
 class BookingIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    customer_id: int
+    customer_id: DbInt
     service: str
     starts_at: AwareDatetime
     duration_minutes: int | None = None  # default: BOOKING_SLOT_MINUTES
     status: Literal["pending", "confirmed"] = "pending"
     notes: str = ""
     source: Source = "api"
-    conversation_id: int | None = None
+    conversation_id: DbInt | None = None
     resource: str = "business"
 
 
@@ -67,7 +67,7 @@ class BookingPatch(BaseModel):
     duration_minutes: int | None = None
     status: BookingStatus | None = None
     notes: str | None = None
-    customer_id: int | None = None
+    customer_id: DbInt | None = None
     resource: str | None = None
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
-from navaia_app.core.types import utc_column, utcnow
+from navaia_app.core.types import DbInt, utc_column, utcnow
 
 CAMPAIGN_STATUSES = ("draft", "scheduled", "running", "paused", "completed", "cancelled")
 CALL_STATUSES = (
@@ -163,14 +163,14 @@ class AudienceIn(BaseModel):
     q: str | None = None
     timezone: str | None = None
     phone_prefix: str | None = None
-    customer_ids: list[int] | None = None
+    customer_ids: list[DbInt] | None = None
 
 
 class CampaignIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str
     purpose: str = ""
-    customer_ids: list[int] | None = PydanticField(
+    customer_ids: list[DbInt] | None = PydanticField(
         default=None, description="Hand-picked customers; omitted: every customer (or `audience`)")
     audience: AudienceIn | None = None
     calls_per_second: float = 1.0
@@ -189,7 +189,7 @@ class CampaignPatch(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str | None = None
     purpose: str | None = None
-    customer_ids: list[int] | None = None
+    customer_ids: list[DbInt] | None = None
     audience: AudienceIn | None = None
     calls_per_second: float | None = None
     max_concurrent_calls: int | None = None

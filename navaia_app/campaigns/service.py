@@ -42,7 +42,7 @@ from navaia_app.core import live
 from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
 from navaia_app.core.logging import get_logger, mask_phone
 from navaia_app.core.settings import get_settings
-from navaia_app.core.types import utcnow
+from navaia_app.core.types import fits_db_int, utcnow
 from navaia_app.core.validation import validate_timezone
 from navaia_app.customers.models import Customer
 
@@ -411,6 +411,8 @@ def parse_audience_csv(content: str | bytes) -> CsvAudience:
         header = [h.strip() for h in next(reader)]
     except StopIteration as exc:
         raise ValidationFailed("The file is empty.", field="file") from exc
+    except csv.Error as exc:  # e.g. a lone carriage return in the header row
+        raise ValidationFailed(f"The file is not readable CSV ({exc}).", field="file") from exc
     roles: dict[int, str] = {}
     variables: dict[int, str] = {}
     for index, title in enumerate(header):
@@ -442,9 +444,13 @@ def parse_audience_csv(content: str | bytes) -> CsvAudience:
             entry: dict[str, Any] = {"variables": {name: (row[i].strip()[:500] if i < len(row) else "")
                                                    for i, name in variables.items()}}
             if cells.get("customer_id"):
-                if not cells["customer_id"].isdigit():
+                if not cells["customer_id"].isdecimal():  # not isdigit(): int("\u00b2") raises
                     parsed.problems.append({"row": number, "reason": f"customer_id '{cells['customer_id']}' is "
                                                                      "not a number"})
+                    continue
+                if len(cells["customer_id"]) > 10 or not fits_db_int(int(cells["customer_id"])):
+                    parsed.problems.append({"row": number, "reason": f"customer_id '{cells['customer_id'][:20]}' "
+                                                                     "names no customer"})
                     continue
                 entry["customer_id"] = int(cells["customer_id"])
                 identity = f"id:{entry['customer_id']}"

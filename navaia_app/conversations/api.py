@@ -18,15 +18,16 @@ from pydantic import BaseModel
 from navaia_app.auth.models import User
 from navaia_app.conversations import inbox, service, webhook
 from navaia_app.conversations.models import Conversation, ConversationOut
-from navaia_app.core.api import DB, CurrentUser
+from navaia_app.core.types import DB_INT_MAX, DbInt
+from navaia_app.core.api import DB, SIGNED_IN_ERRORS, CurrentUser, Problem, problem
 from navaia_app.core.logging import get_logger
 from navaia_app.core.settings import get_settings
 
 log = get_logger(__name__)
 
 webhooks_router = APIRouter(tags=["webhooks"])
-router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
-browser_router = APIRouter(tags=["voice agent"])
+router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"], responses=SIGNED_IN_ERRORS)
+browser_router = APIRouter(tags=["voice agent"], responses=SIGNED_IN_ERRORS)
 
 
 def _problem(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -121,10 +122,10 @@ def _out(conversation: Conversation) -> ConversationOut:
 def list_conversations(
     user: CurrentUser, session: DB,
     external_id: str | None = Query(None, max_length=128, description="The ElevenLabs conversation_id"),
-    customer_id: int | None = None, needs_review: bool | None = None,
+    customer_id: DbInt | None = None, needs_review: bool | None = None,
     outcome: str | None = Query(None, max_length=20), intent: str | None = Query(None, max_length=60),
     q: str | None = Query(None, max_length=200, description="Search in title, summary and id"),
-    limit: int = Query(25, ge=1, le=200), offset: int = Query(0, ge=0),
+    limit: int = Query(25, ge=1, le=200), offset: int = Query(0, ge=0, le=DB_INT_MAX),
 ) -> ConversationPage:
     items, total = service.list_conversations(session=session, external_id=external_id, customer_id=customer_id,
                                               needs_review=needs_review, outcome=outcome, intent=intent, q=q,
@@ -132,8 +133,9 @@ def list_conversations(
     return ConversationPage(items=[_out(c) for c in items], total=total, limit=limit, offset=offset)
 
 
-@router.get("/{conversation_id}", response_model=ConversationOut, summary="One call with transcript and analysis")
-def get_conversation(conversation_id: int, user: CurrentUser, session: DB) -> ConversationOut:
+@router.get("/{conversation_id}", response_model=ConversationOut, summary="One call with transcript and analysis",
+            responses={404: problem("No such call")})
+def get_conversation(conversation_id: DbInt, user: CurrentUser, session: DB) -> ConversationOut:
     return _out(service.get_conversation(session=session, conversation_id=conversation_id))
 
 
@@ -160,8 +162,10 @@ Viewer = Annotated[User, Depends(signed_in_viewer)]
 
 
 @router.get("/{conversation_id}/audio", summary="The call's recording (MP3)", response_class=FileResponse,
-            responses={404: {"description": "No recording for this call"}})
-def conversation_audio(conversation_id: int, user: Viewer, session: DB):
+            responses={200: {"content": {"audio/mpeg": {}}},
+                       404: {"description": "No such call, or no recording for it",
+                             "content": {"application/json": {"schema": Problem.model_json_schema()}}}})
+def conversation_audio(conversation_id: DbInt, user: Viewer, session: DB):
     conversation = service.get_conversation(session=session, conversation_id=conversation_id)
     path = webhook.audio_path(conversation.audio_path) if conversation.audio_path else None
     if path is None:
@@ -173,7 +177,9 @@ def conversation_audio(conversation_id: int, user: Viewer, session: DB):
 # --- browser calls ------------------------------------------------------------------------------
 
 
-@browser_router.get("/api/voice-agent/session", summary="How the browser starts a call with the voice agent")
+@browser_router.get("/api/voice-agent/session", summary="How the browser starts a call with the voice agent",
+                    responses={409: problem("No voice agent is configured"),
+                               502: problem("ElevenLabs did not give a call link")})
 async def voice_agent_session(user: Viewer) -> JSONResponse:
     """The agent id, and a signed URL when an API key is configured (private agents need one)."""
     settings = get_settings()

@@ -13,13 +13,15 @@ from fastapi import APIRouter, Depends, Header, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from navaia_app.conversations import agent_tools
-from navaia_app.core.api import DB
+from navaia_app.core.api import DB, problem
 from navaia_app.core.logging import get_logger
 from navaia_app.core.settings import get_settings
 
 log = get_logger(__name__)
 
-router = APIRouter(tags=["voice agent tools"])
+router = APIRouter(tags=["voice agent tools"], responses={
+    401: problem("Missing or wrong X-Agent-Tools-Secret"), 422: problem("Invalid input"),
+    503: problem("AGENT_TOOLS_SECRET is not configured")})
 
 
 def require_tools_secret(

@@ -5,15 +5,19 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 import structlog
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 from sqlmodel import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
 from navaia_app.auth.models import User
 from navaia_app.core.db import session_scope
@@ -21,6 +25,29 @@ from navaia_app.core.errors import DomainError, Throttled
 from navaia_app.core.logging import get_logger
 
 log = get_logger("navaia.api")
+
+# FastAPI's own answer when a body cannot even be decoded (JSON that is not UTF-8, a form it cannot parse).
+_UNREADABLE_BODY = "There was an error parsing the body"
+
+
+class Problem(BaseModel):
+    """Every error answer: what was wrong and, when fields were at fault, per field (a list from request
+    validation, a field -> message map from the business rules)."""
+
+    detail: str
+    errors: list[dict[str, Any]] | dict[str, str] | None = None
+
+
+def problem(description: str) -> dict[str, Any]:
+    """An error entry for a route's `responses=`: documented with the shape it really has."""
+    return {"model": Problem, "description": description}
+
+
+# What every route behind a bearer token may answer besides its own responses (routers declare these).
+SIGNED_IN_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: problem("Not signed in: the bearer token is missing, invalid, expired or revoked"),
+    422: problem("Invalid input: `detail` says what, `errors` says where"),
+}
 
 
 class RequestContextMiddleware:
@@ -85,11 +112,28 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
         return JSONResponse({"detail": _describe(exc.errors()), "errors": errors}, status_code=422)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 400 and (exc.detail == _UNREADABLE_BODY
+                                       or isinstance(exc.__context__, MultiPartException)):
+            # The same mistake as JSON that does not parse (422), not a different kind of error.
+            return JSONResponse({"detail": "The request body could not be read: send UTF-8 JSON (or the "
+                                           "multipart form the route takes)."}, status_code=422)
+        return await http_exception_handler(request, exc)
+
     @app.exception_handler(sa.exc.OperationalError)
     async def _db_down(_request: Request, exc: sa.exc.OperationalError):
         log.error("database.unavailable", error=str(exc.orig)[:200])
         return JSONResponse({"detail": "The database is unavailable; try again shortly."}, status_code=503,
                             headers={"Retry-After": "5"})
+
+    @app.exception_handler(sa.exc.DataError)
+    async def _unstorable(_request: Request, exc: sa.exc.DataError):
+        # PostgreSQL refuses values SQLite takes (a NUL character in text, a number out of range): bad input.
+        log.info("database.data_error", error=str(exc.orig)[:200])
+        what = "a NUL character" if "NUL" in str(exc.orig) else "a value out of range"
+        return JSONResponse({"detail": f"The request contains {what}, which the database cannot store or search "
+                                       "for."}, status_code=422)
 
     @app.exception_handler(sa.exc.IntegrityError)
     async def _integrity(_request: Request, exc: sa.exc.IntegrityError):
@@ -116,7 +160,7 @@ DB = Annotated[Session, Depends(get_db, scope="function")]
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
 
 
-def current_user(
+def _resolve_user(
     session: DB, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> User:
     from navaia_app.auth import service as auth_service
@@ -127,6 +171,12 @@ def current_user(
     user = auth_service.resolve_session(session=session, token=credentials.credentials, kind="api")
     if user is None:
         raise HTTPException(401, "The token is invalid, expired or revoked.", headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+async def current_user(user: Annotated[User, Depends(_resolve_user)]) -> User:
+    # bound here, in the request's own task: a sync dependency runs in a worker thread's copy of the
+    # context, and what it binds would never reach the route's log lines
     structlog.contextvars.bind_contextvars(user_id=user.id)
     return user
 

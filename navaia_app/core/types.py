@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Annotated
 
+import annotated_types
 import sqlalchemy as sa
+
+# Ids and counts are INTEGER columns, 32-bit on PostgreSQL (64-bit on SQLite): a larger number names no row
+# and makes the database raise, so input that may reach a query is held to this range (422 at the door).
+DB_INT_MIN, DB_INT_MAX = -(2**31), 2**31 - 1
+DbInt = Annotated[int, annotated_types.Interval(ge=DB_INT_MIN, le=DB_INT_MAX)]
+
+
+def fits_db_int(value: int) -> bool:
+    return DB_INT_MIN <= value <= DB_INT_MAX
 
 
 def utcnow() -> datetime:

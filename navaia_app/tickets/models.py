@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Field, SQLModel
 
-from navaia_app.core.types import utc_column, utcnow
+from navaia_app.core.types import DbInt, utc_column, utcnow
 
 TICKET_STATUSES = ("open", "in_progress", "resolved", "closed")
 TICKET_PRIORITIES = ("low", "medium", "high", "urgent")
@@ -61,9 +61,9 @@ class TicketIn(BaseModel):
     description: str = ""
     priority: TicketPriority = "medium"
     category: str = ""
-    customer_id: int | None = None
-    conversation_id: int | None = None
-    assignee_id: int | None = None
+    customer_id: DbInt | None = None
+    conversation_id: DbInt | None = None
+    assignee_id: DbInt | None = None
     status: TicketStatus = "open"
     source: Source = "api"
 
@@ -77,8 +77,8 @@ class TicketPatch(BaseModel):
     status: TicketStatus | None = None
     priority: TicketPriority | None = None
     category: str | None = None
-    customer_id: int | None = None
-    assignee_id: int | None = None
+    customer_id: DbInt | None = None
+    assignee_id: DbInt | None = None
 
 
 class TicketOut(BaseModel):

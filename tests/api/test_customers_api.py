@@ -238,3 +238,11 @@ def test_csv_import_larger_than_20_mb_is_refused(api_client, auth_headers, sessi
     assert response.status_code == 413
     assert response.json()["detail"] == "The request body is larger than 20 MB."
     assert _count(session) == 0
+
+
+def test_csv_import_that_is_not_readable_csv_is_422(api_client, auth_headers, session):
+    # Found by tests/api/test_fuzz_openapi.py: a lone carriage return in the header row was a 500 (csv.Error).
+    response = api_client.post("/api/v1/customers/import", headers=auth_headers,
+                               files={"file": ("customers.csv", b"na\rme,phone\nAda,+14155550123\n", "text/csv")})
+    assert response.status_code == 422, response.text
+    assert "not readable CSV" in response.json()["detail"]

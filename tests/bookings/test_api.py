@@ -224,3 +224,14 @@ def test_routes_are_in_openapi(api_client):
     assert {"get", "post"} <= set(paths["/api/v1/bookings"])
     assert {"get", "patch", "delete"} <= set(paths["/api/v1/bookings/{booking_id}"])
     assert "get" in paths["/api/v1/bookings/availability"]
+
+
+@pytest.mark.parametrize("field", ["customer_id", "conversation_id"])
+def test_an_id_no_integer_column_can_hold_is_a_422(api_client, auth_headers, session, customer_id, field):
+    # Found by tests/api/test_fuzz_openapi.py: a 500 ("integer out of range") on PostgreSQL.
+    body = {"customer_id": customer_id, "service": "Haircut",
+            "starts_at": datetime.now(timezone.utc).isoformat(), field: 2**31}
+    response = api_client.post("/api/v1/bookings", json=body, headers=auth_headers)
+    assert response.status_code == 422, response.text
+    assert field in response.json()["detail"]
+    assert _count(session) == 0

@@ -95,3 +95,31 @@ def test_csv_audience_upload(api_client, auth_headers, make_customers):
     assert started["snapshot"]["created_customers"] == 2 and started["total_calls"] == 2
     calls = api_client.get(f"/api/v1/campaigns/{cid}/calls", headers=auth_headers).json()["items"]
     assert sorted(c["variables"]["plan"] for c in calls) == ["gold", "silver"]
+
+
+def test_a_customer_id_no_integer_column_can_hold_is_a_422(api_client, auth_headers, make_customers):
+    # Found by tests/api/test_fuzz_openapi.py: a 500 ("integer out of range") on PostgreSQL.
+    response = api_client.post("/api/v1/campaigns", json={"name": "Spring", "customer_ids": [2**31]},
+                               headers=auth_headers)
+    assert response.status_code == 422, response.text
+    assert api_client.post(f"/api/v1/customers/{2**31}/call", headers=auth_headers).status_code == 422
+
+
+def test_a_csv_audience_that_is_not_readable_csv_is_a_422(api_client, auth_headers, make_customers):
+    # Found by tests/api/test_fuzz_openapi.py: a lone carriage return in the header row was a 500 (csv.Error).
+    cid = api_client.post("/api/v1/campaigns", json=_body(), headers=auth_headers).json()["id"]
+    uploaded = api_client.post(f"/api/v1/campaigns/{cid}/audience/csv", headers=auth_headers,
+                               files={"file": ("list.csv", "na\rme,phone\nAda,+14155550123\n", "text/csv")})
+    assert uploaded.status_code == 422, uploaded.text
+    assert "not readable CSV" in uploaded.json()["detail"]
+
+
+def test_csv_customer_ids_that_name_no_row_are_problems_not_errors(api_client, auth_headers, make_customers):
+    # int("\u00b2") raised (isdigit() is true for it), and a huge id overflowed PostgreSQL's integer column.
+    (known,) = make_customers(1)
+    cid = api_client.post("/api/v1/campaigns", json=_body(), headers=auth_headers).json()["id"]
+    csv_text = f"customer_id\n{known}\n\u00b2\n{2**31}\n{'9' * 40}\n"
+    uploaded = api_client.post(f"/api/v1/campaigns/{cid}/audience/csv", headers=auth_headers,
+                               files={"file": ("list.csv", csv_text, "text/csv")})
+    assert uploaded.status_code == 200, uploaded.text
+    assert (uploaded.json()["audience"]["rows"], uploaded.json()["audience"]["problems"]) == (1, 3)

@@ -96,6 +96,16 @@ def test_lookup_customer_needs_something_to_look_up(tools):
     assert response.status_code == 422 and response.json()["detail"]
 
 
+@pytest.mark.parametrize("customer_id", [2**31, -1.89e225, "9" * 5000, "\u00b2"])
+def test_a_customer_id_that_names_no_row_is_no_customer_id(tools, customer_id):
+    # Found by tests/api/test_fuzz_openapi.py: huge ids were a 500 ("integer out of range" on PostgreSQL,
+    # OverflowError on SQLite), and int("9" * 5000) or int("\u00b2") raised: the tools read them as no id.
+    response = tools("lookup-customer", {"customer_id": customer_id})
+    assert response.status_code == 422, response.text  # nothing left to look the caller up by
+    response = tools("raise-ticket", {"issue_summary": "Printer jams", "customer_id": customer_id})
+    assert response.status_code == 200, response.text
+
+
 def test_check_availability_lists_free_times_and_checks_one(tools, session, set_env):
     set_env(BUSINESS_HOURS="mon-fri 09:00-12:00")
     customer = _customer(session)

@@ -188,3 +188,12 @@ def test_routes_are_in_openapi(api_client):
     paths = api_client.get("/api/openapi.json").json()["paths"]
     assert {"get", "post"} <= set(paths["/api/v1/tickets"])
     assert {"get", "patch", "delete"} <= set(paths["/api/v1/tickets/{ticket_id}"])
+
+
+@pytest.mark.parametrize("field", ["customer_id", "conversation_id", "assignee_id"])
+def test_an_id_no_integer_column_can_hold_is_a_422(api_client, auth_headers, session, field):
+    # Found by tests/api/test_fuzz_openapi.py: a 500 ("integer out of range") on PostgreSQL.
+    response = api_client.post("/api/v1/tickets", json={"title": "Printer jams", field: -(2**40)},
+                               headers=auth_headers)
+    assert response.status_code == 422, response.text
+    assert _count(session) == 0
