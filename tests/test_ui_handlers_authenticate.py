@@ -77,6 +77,7 @@ def test_every_kind_of_handler_is_checked_and_runs_as_its_user(kind, session, ma
     """Sync, async and generator handlers alike: refused without a session; with one, they run with
     actor() set and every log line they write carries the user id and the handler's name."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     import structlog
 
@@ -107,19 +108,24 @@ def test_every_kind_of_handler_is_checked_and_runs_as_its_user(kind, session, ma
             body()
     wrapped = auth_state.authenticated(handler)
 
+    def in_fresh_loop(coroutine):
+        # a thread of its own: another test's event loop may still run in this one (Playwright's)
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, coroutine).result()
+
     def run(token_value):
         class Dummy:
             session_token = token_value
 
         result = wrapped(Dummy())
         if inspect.iscoroutine(result):
-            return asyncio.run(result)
+            return in_fresh_loop(result)
         if inspect.isgenerator(result):
             return list(result)
         if inspect.isasyncgen(result):
             async def drain():
                 return [item async for item in result]
-            return asyncio.run(drain())
+            return in_fresh_loop(drain())
         return result
 
     refused = run("not-a-real-token")
