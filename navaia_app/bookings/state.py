@@ -31,7 +31,7 @@ from navaia_app.core.validation import display_phone
 from navaia_app.customers.models import Customer
 from navaia_app.tickets.picker import CustomerPickerMixin
 from navaia_app.tickets.service import SOURCE_LABELS
-from navaia_app.ui.live import LiveMixin
+from navaia_app.ui.live import LivePageMixin
 from navaia_app.ui.optimistic import change_status_optimistically, with_status
 from navaia_app.ui.paging import PagedMixin
 
@@ -159,7 +159,7 @@ def booking_timeline_text(kind: str, old: str | None, new: str | None, zone) -> 
     return "dot", kind
 
 
-class BookingsState(LiveMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMixin, AuthState):
+class BookingsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMixin, AuthState):
     _live_topics = ("bookings", "customers")
 
     view: str = "calendar"
@@ -371,11 +371,6 @@ class BookingsState(LiveMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMixin,
         self._reload()
         if self.detail_open and self.detail.id:
             self._load_detail(self.detail.id)
-
-    @rx.event
-    def poll_changes(self, _tick: str = ""):
-        if self.user_id and self._changed():
-            return BookingsState.refresh
 
     # --- view, week, filters ----------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from navaia_app.core.types import utcnow
 from navaia_app.core.validation import display_phone
 from navaia_app.customers import service as customers_service
 from navaia_app.ui.confirm import DeleteConfirmMixin
-from navaia_app.ui.live import LiveMixin
+from navaia_app.ui.live import LivePageMixin
 from navaia_app.ui.paging import PagedMixin
 
 STATUS_LABELS = {"draft": "Draft", "scheduled": "Scheduled", "running": "Running", "paused": "Paused",
@@ -109,7 +109,7 @@ def _parse_variables(text: str) -> dict[str, str]:
     return out
 
 
-class CampaignsState(DeleteConfirmMixin, LiveMixin, ViewerZoneMixin, PagedMixin, AuthState):
+class CampaignsState(DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin, PagedMixin, AuthState):
     _live_topics = ("campaigns",)
 
     rows: list[CampaignRow] = []
@@ -170,11 +170,6 @@ class CampaignsState(DeleteConfirmMixin, LiveMixin, ViewerZoneMixin, PagedMixin,
     @authenticated
     def refresh(self):
         self._reload()
-
-    @rx.event
-    def poll_changes(self, _tick: str = ""):
-        if self.user_id and self._changed():
-            return CampaignsState.refresh
 
     @rx.event
     @authenticated
@@ -456,7 +451,7 @@ class CampaignsState(DeleteConfirmMixin, LiveMixin, ViewerZoneMixin, PagedMixin,
             else rx.toast.success(message)
 
 
-class CampaignDetailState(LiveMixin, ViewerZoneMixin, PagedMixin, AuthState):
+class CampaignDetailState(LivePageMixin, ViewerZoneMixin, PagedMixin, AuthState):
     """The campaign page: live progress and one page of its calls."""
 
     _live_topics = ("campaigns",)
@@ -559,11 +554,6 @@ class CampaignDetailState(LiveMixin, ViewerZoneMixin, PagedMixin, AuthState):
     @authenticated
     def refresh(self):
         self._reload()
-
-    @rx.event
-    def poll_changes(self, _tick: str = ""):
-        if self.user_id and self._changed():
-            return CampaignDetailState.refresh
 
     @rx.event
     @authenticated

@@ -11,7 +11,7 @@ from navaia_app.core.validation import display_phone
 from navaia_app.customers import service
 from navaia_app.customers.models import CustomerIn, CustomerPatch
 from navaia_app.ui.confirm import DeleteConfirmMixin
-from navaia_app.ui.live import LiveMixin
+from navaia_app.ui.live import LivePageMixin
 from navaia_app.ui.paging import PagedMixin
 
 EMPTY_FORM = {"name": "", "phone": "", "email": "", "timezone": "", "notes": "", "do_not_call": False}
@@ -35,7 +35,7 @@ def _row(c) -> CustomerRow:
                        do_not_call=c.do_not_call, notes=c.notes or "", created=c.created_at.strftime("%Y-%m-%d"))
 
 
-class CustomersState(DeleteConfirmMixin, LiveMixin, PagedMixin, AuthState):
+class CustomersState(DeleteConfirmMixin, LivePageMixin, PagedMixin, AuthState):
     _live_topics = ("customers",)
     rows: list[CustomerRow] = []
     search: str = ""
@@ -80,11 +80,10 @@ class CustomersState(DeleteConfirmMixin, LiveMixin, PagedMixin, AuthState):
         self._reload()
 
     @rx.event
-    @authenticated(touch=False)
-    def poll_changes(self, _tick: str = ""):
-        """Another tab, the API or a webhook changed customers: show the current page again."""
-        if self._changed():
-            self._reload()
+    @authenticated
+    def refresh(self):
+        """Another tab, the API or a webhook changed customers (LivePageMixin.poll_changes): the page again."""
+        self._reload()
 
     @rx.event
     @authenticated

@@ -12,7 +12,7 @@ from navaia_app.core.redis import redis_available
 from navaia_app.core.types import utcnow
 from navaia_app.dashboard import service
 from navaia_app.tickets.service import PRIORITY_LABELS, STATUS_LABELS as TICKET_STATUS_LABELS
-from navaia_app.ui.live import LiveMixin
+from navaia_app.ui.live import LivePageMixin
 
 # Radix Colors step 9 (SVG fills cannot read the theme's CSS variables).
 TICKET_STATUS_FILLS = {"open": "#0090ff", "in_progress": "#ffc53d", "resolved": "#30a46c", "closed": "#8b8d98"}
@@ -40,7 +40,7 @@ class NewestTicket:
     created: str
 
 
-class DashboardState(LiveMixin, ViewerZoneMixin, AuthState):
+class DashboardState(LivePageMixin, ViewerZoneMixin, AuthState):
     _live_topics = ("customers", "tickets", "bookings", "conversations")
 
     customers: int = 0
@@ -102,7 +102,3 @@ class DashboardState(LiveMixin, ViewerZoneMixin, AuthState):
     def refresh(self):
         self._reload()
 
-    @rx.event
-    def poll_changes(self, _tick: str = ""):
-        if self.user_id and self._changed():
-            return DashboardState.refresh

@@ -18,7 +18,7 @@ from navaia_app.customers.models import Customer
 from navaia_app.tickets import service
 from navaia_app.tickets.models import TICKET_PRIORITIES, TICKET_STATUSES, TicketPatch
 from navaia_app.tickets.picker import CustomerPickerMixin
-from navaia_app.ui.live import LiveMixin
+from navaia_app.ui.live import LivePageMixin
 from navaia_app.ui.optimistic import change_status_optimistically, with_status
 from navaia_app.ui.paging import PagedMixin
 
@@ -115,7 +115,7 @@ def timeline_text(kind: str, old: str | None, new: str | None, body: str) -> tup
     return "dot", kind
 
 
-class TicketsState(LiveMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMixin, AuthState):
+class TicketsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMixin, AuthState):
     _live_topics = ("tickets", "customers")
 
     rows: list[TicketRow] = []
@@ -280,11 +280,6 @@ class TicketsState(LiveMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMixin, 
         self._reload()
         if self.detail_open and self.detail.id:
             self._load_detail(self.detail.id)
-
-    @rx.event
-    def poll_changes(self, _tick: str = ""):
-        if self.user_id and self._changed():
-            return TicketsState.refresh
 
     # --- filters, sorting, pages ------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from navaia_app.core.live import versions
 
 
 class LiveMixin(rx.State, mixin=True):
-    """A page state lists its `_live_topics` and implements `_reload()`; `poll_changes` does the rest."""
+    """A page state lists its `_live_topics`; `_changed()` says whether any of them moved since it looked."""
 
     _live_topics: tuple[str, ...] = ()
     _seen_versions: dict[str, int] = {}
@@ -25,6 +25,18 @@ class LiveMixin(rx.State, mixin=True):
             self._seen_versions = current
             return True
         return False
+
+
+class LivePageMixin(LiveMixin, mixin=True):
+    """A page state (an AuthState) with an @authenticated `refresh` handler; `poll_changes`, which
+    `live_ticker` calls, does the rest."""
+
+    @rx.event
+    def poll_changes(self, _tick: str = ""):
+        """A topic changed (another tab, the API, a webhook): the page's own `refresh` reloads it, and
+        checks the session itself. Polling reads version numbers only, so it never counts as activity."""
+        if self.user_id and self._changed():
+            return type(self).refresh
 
 
 def live_ticker(handler, interval_ms: int = 2500) -> rx.Component:
