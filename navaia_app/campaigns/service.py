@@ -9,7 +9,6 @@ webhook) changes a call.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from navaia_app.campaigns.models import (
 )
 from navaia_app.campaigns.schedule import CallingWindow
 from navaia_app.core import live
+from navaia_app.core.csvfile import open_csv
 from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
 from navaia_app.core.logging import get_logger, mask_phone
 from navaia_app.core.settings import get_settings
@@ -396,23 +396,8 @@ def parse_audience_csv(content: str | bytes) -> CsvAudience:
     column becomes a per-call variable for the agent."""
     from navaia_app.core.validation import normalize_phone
 
-    if isinstance(content, bytes):
-        try:
-            content = content.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ValidationFailed("The file is not UTF-8 text. Save it as CSV (UTF-8).", field="file") from exc
-    content = content.lstrip("\ufeff")
-    try:
-        dialect = csv.Sniffer().sniff(content[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(content), dialect)
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration as exc:
-        raise ValidationFailed("The file is empty.", field="file") from exc
-    except csv.Error as exc:  # e.g. a lone carriage return in the header row
-        raise ValidationFailed(f"The file is not readable CSV ({exc}).", field="file") from exc
+    header, reader = open_csv(content)
+    header = [h.strip() for h in header]
     roles: dict[int, str] = {}
     variables: dict[int, str] = {}
     for index, title in enumerate(header):

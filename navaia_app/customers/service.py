@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +11,7 @@ from sqlmodel import Session, func, or_, select
 
 from navaia_app.audit import service as audit
 from navaia_app.core import live
+from navaia_app.core.csvfile import open_csv
 from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
 from navaia_app.core.filters import like_escape
 from navaia_app.core.logging import get_logger, mask_phone
@@ -215,23 +215,7 @@ class ImportReport:
 
 def import_customers_csv(*, session: Session, content: str | bytes) -> ImportReport:
     """Create a customer per valid row; every skipped row is reported with its reason."""
-    if isinstance(content, bytes):
-        try:
-            content = content.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ValidationFailed("The file is not UTF-8 text. Save it as CSV (UTF-8).", field="file") from exc
-    content = content.lstrip("\ufeff")
-    try:
-        dialect = csv.Sniffer().sniff(content[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(content), dialect)
-    try:
-        header = next(reader)
-    except StopIteration as exc:
-        raise ValidationFailed("The file is empty.", field="file") from exc
-    except csv.Error as exc:  # e.g. a lone carriage return in the header row
-        raise ValidationFailed(f"The file is not readable CSV ({exc}).", field="file") from exc
+    header, reader = open_csv(content)
     columns: dict[str, int] = {}
     for index, title in enumerate(header):
         key = title.strip().lower()
