@@ -5,7 +5,7 @@ import reflex as rx
 from navaia_app.auth.settings_state import SettingsState as S
 from navaia_app.bookings.pages import business_hours_card
 from navaia_app.conversations.setup import voice_agent_setup
-from navaia_app.ui.layout import field_error
+from navaia_app.ui.layout import dialog_actions, field_error
 
 
 def _labelled(label: str, name: str, type_: str = "text", errors=None, **props) -> rx.Component:
@@ -76,8 +76,7 @@ def _new_user_dialog() -> rx.Component:
                         spacing="1",
                     ),
                     field_error(S.new_user_errors.get("_form", "")),
-                    rx.hstack(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
-                              rx.button("Add user", type="submit"), justify="end", width="100%", spacing="3"),
+                    dialog_actions("Add user"),
                     spacing="3",
                 ),
                 on_submit=S.add_user,

@@ -5,7 +5,7 @@ import reflex as rx
 from navaia_app.bookings.service import STATUS_LABELS
 from navaia_app.bookings.state import ANY, HOUR_PX, BookingsState as S, BusinessHoursState
 from navaia_app.tickets.picker import customer_picker
-from navaia_app.ui.layout import empty_state, field_error, pager
+from navaia_app.ui.layout import dialog_actions, empty_state, field_error, pager
 from navaia_app.bookings.timefmt import date_input, viewer_zone_probe
 from navaia_app.ui.live import live_ticker
 
@@ -311,11 +311,7 @@ def _new_dialog() -> rx.Component:
                                                         rows="2", width="100%", max_length=4000),
                                   S.form_errors.get("notes", "")),
                         field_error(S.form_errors.get("_form", "")),
-                        rx.hstack(
-                            rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
-                            rx.button("Book", type="submit", id="booking-submit"),
-                            justify="end", width="100%", spacing="3",
-                        ),
+                        dialog_actions("Book", "booking-submit"),
                         spacing="3", width="100%",
                     ),
                     on_submit=S.save_new, key=rx.cond(S.form_open, "open", "closed"), width="100%",
@@ -346,11 +342,7 @@ def _move_dialog() -> rx.Component:
                     _labelled("Or another time (HH:MM, your time)",
                               rx.input(name="time", type="time", id="move-time", width="140px")),
                     field_error(S.move_error),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
-                        rx.button("Move booking", type="submit", id="move-submit"),
-                        justify="end", width="100%", spacing="3",
-                    ),
+                    dialog_actions("Move booking", "move-submit"),
                     spacing="3", width="100%",
                 ),
                 on_submit=S.save_move, key=S.move_id.to_string() + rx.cond(S.move_open, "-open", "-closed"),

@@ -11,7 +11,7 @@ from navaia_app.campaigns.state import CampaignsState as S
 from navaia_app.core.validation import timezone_names
 from navaia_app.ui import routes
 from navaia_app.ui.confirm import delete_dialog
-from navaia_app.ui.layout import empty_state, field_error, pager
+from navaia_app.ui.layout import dialog_actions, empty_state, field_error, pager
 from navaia_app.ui.live import live_ticker
 
 UPLOAD_ID = "campaign-csv"
@@ -211,12 +211,7 @@ def _form_dialog() -> rx.Component:
                         "variables", "One name=value a line. customer_id, campaign_id, campaign_call_id and "
                                      "customer_name are always sent.", html_for="campaign-variables"),
                     field_error(S.form_errors.get("_form", "")),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
-                        rx.button(rx.cond(S.editing_id > 0, "Save", "Create draft"), type="submit",
-                                  id="campaign-submit"),
-                        justify="end", width="100%", spacing="3",
-                    ),
+                    dialog_actions(rx.cond(S.editing_id > 0, "Save", "Create draft"), "campaign-submit"),
                     spacing="3",
                 ),
                 on_submit=S.save,

@@ -5,7 +5,7 @@ import reflex as rx
 from navaia_app.core.validation import timezone_names
 from navaia_app.customers.state import CustomersState as S
 from navaia_app.ui.confirm import delete_dialog
-from navaia_app.ui.layout import empty_state, field_error, pager
+from navaia_app.ui.layout import dialog_actions, empty_state, field_error, pager
 from navaia_app.ui.live import live_ticker
 
 UPLOAD_ID = "customers-csv"
@@ -98,12 +98,7 @@ def _form_dialog() -> rx.Component:
                     rx.checkbox("Do not call (excluded from campaigns)", checked=S.form_dnc,
                                 on_change=S.set_form_dnc),
                     field_error(S.form_errors.get("_form", "")),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
-                        rx.button(rx.cond(S.editing_id > 0, "Save", "Add customer"), type="submit",
-                                  id="customer-submit"),
-                        justify="end", width="100%", spacing="3",
-                    ),
+                    dialog_actions(rx.cond(S.editing_id > 0, "Save", "Add customer"), "customer-submit"),
                     spacing="3",
                 ),
                 on_submit=S.save,

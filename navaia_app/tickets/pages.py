@@ -5,7 +5,7 @@ import reflex as rx
 from navaia_app.tickets.picker import customer_picker
 from navaia_app.tickets.service import PRIORITY_LABELS, SOURCE_LABELS, STATUS_LABELS
 from navaia_app.tickets.state import ANY, TicketsState as S
-from navaia_app.ui.layout import empty_state, field_error, pager
+from navaia_app.ui.layout import dialog_actions, empty_state, field_error, pager
 from navaia_app.bookings.timefmt import date_input, viewer_zone_probe
 from navaia_app.ui.live import live_ticker
 
@@ -221,11 +221,7 @@ def _new_dialog() -> rx.Component:
                             width="100%", spacing="3",
                         ),
                         field_error(S.form_errors.get("_form", "")),
-                        rx.hstack(
-                            rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
-                            rx.button("Create ticket", type="submit", id="ticket-submit"),
-                            justify="end", width="100%", spacing="3",
-                        ),
+                        dialog_actions("Create ticket", "ticket-submit"),
                         spacing="3", width="100%",
                     ),
                     on_submit=S.save_new,

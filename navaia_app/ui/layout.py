@@ -203,6 +203,15 @@ def stat_card(label: str, value, icon: str, hint=None) -> rx.Component:
     )
 
 
+def dialog_actions(submit_label, submit_id: str | None = None) -> rx.Component:
+    """The foot of a form dialog: Cancel (closes it) and the submit button."""
+    return rx.hstack(
+        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
+        rx.button(submit_label, type="submit", **({"id": submit_id} if submit_id else {})),
+        justify="end", width="100%", spacing="3",
+    )
+
+
 def field_error(message) -> rx.Component:
     return rx.cond(message != "", rx.text(message, color="red", size="1", role="alert"), rx.fragment())
 
