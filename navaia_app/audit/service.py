@@ -7,7 +7,7 @@ from typing import Any
 from sqlmodel import Session, func, select
 
 from navaia_app.audit.models import AuditEntry
-from navaia_app.core.errors import PermissionDenied
+from navaia_app.auth import permissions
 
 SENSITIVE = ("password", "token", "secret", "phone")
 
@@ -32,8 +32,7 @@ def record(session: Session, *, action: str, actor=None, target_type: str = "", 
 
 def list_entries(*, session: Session, viewer, action: str | None = None, limit: int = 50,
                  offset: int = 0) -> tuple[list[AuditEntry], int]:
-    if getattr(viewer, "role", None) != "admin":
-        raise PermissionDenied("Only an administrator can read the audit log.")
+    permissions.require(viewer, "view_system")
     conditions = [AuditEntry.action == action] if action else []
     items = list(session.exec(select(AuditEntry).where(*conditions).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
                               .limit(max(1, min(limit, 200))).offset(max(0, offset))))

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Literal
+
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from navaia_app.auth import service
-from navaia_app.core.api import DB, SIGNED_IN_ERRORS, CurrentUser, client_address, problem
+from navaia_app.core.api import DB, FORBIDDEN, SIGNED_IN_ERRORS, CurrentUser, client_address, problem
+from navaia_app.core.types import DbInt
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -49,3 +53,61 @@ def revoke_token(user: CurrentUser, session: DB, request: Request) -> None:
 @router.get("/me", response_model=Me, summary="Who the token belongs to", responses=SIGNED_IN_ERRORS)
 def me(user: CurrentUser) -> Me:
     return Me(id=user.id, email=user.email, name=user.name, role=user.role)
+
+
+# --- users (admin) ---------------------------------------------------------------------------------
+
+users_router = APIRouter(prefix="/api/v1/users", tags=["users"], responses={**SIGNED_IN_ERRORS, **FORBIDDEN})
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: str
+    is_active: bool
+    created_at: datetime
+    last_login_at: datetime | None = None
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(max_length=254)
+    name: str = Field(max_length=120)
+    password: str = Field(max_length=512)
+    role: Literal["admin", "agent"] = "agent"
+
+
+class UserPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["admin", "agent"] | None = None
+    is_active: bool | None = None
+
+
+class UserList(BaseModel):
+    items: list[UserOut]
+    total: int
+
+
+def _user_out(user) -> UserOut:
+    return UserOut.model_validate(user, from_attributes=True)
+
+
+@users_router.get("", response_model=UserList, summary="Every user (admin)")
+def list_users(user: CurrentUser, session: DB) -> UserList:
+    users = service.list_users(session=session, actor=user)
+    return UserList(items=[_user_out(u) for u in users], total=len(users))
+
+
+@users_router.post("", response_model=UserOut, status_code=201, summary="Add a user (admin)",
+                   responses={409: problem("A user with this email exists")})
+def create_user(body: UserIn, user: CurrentUser, session: DB) -> UserOut:
+    return _user_out(service.create_user(session=session, email=body.email, password=body.password, name=body.name,
+                                         role=body.role, actor=user))
+
+
+@users_router.patch("/{user_id}", response_model=UserOut, summary="Change a user's role or deactivate them (admin)",
+                    responses={404: problem("No such user")})
+def update_user(user_id: DbInt, body: UserPatch, user: CurrentUser, session: DB) -> UserOut:
+    return _user_out(service.update_user(session=session, actor=user, user_id=user_id, role=body.role,
+                                         is_active=body.is_active))

@@ -15,6 +15,7 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlmodel import Session, func, select
 
 from navaia_app.audit import service as audit
+from navaia_app.auth import permissions
 from navaia_app.auth.models import ROLES, AuthSession, LoginThrottle, User
 from navaia_app.core.errors import (
     AuthenticationFailed,
@@ -111,6 +112,8 @@ def create_user(*, session: Session, email: str, password: str, name: str, role:
         validate_password(password, email=clean.get("email", ""), name=clean.get("name", ""))
     except ValidationFailed as exc:
         errors["password"] = exc.message
+    if actor is not None:
+        permissions.require(actor, "manage_users")
     if role not in ROLES:
         errors["role"] = f"Role must be one of: {', '.join(ROLES)}."
     if errors:
@@ -139,13 +142,14 @@ def register(*, session: Session, email: str, password: str, name: str) -> User:
     return create_user(session=session, email=email, password=password, name=name, role="admin" if first else "agent")
 
 
-def list_users(*, session: Session) -> list[User]:
+def list_users(*, session: Session, actor=None) -> list[User]:
+    permissions.require(actor, "manage_users")
     return list(session.exec(select(User).order_by(User.name)))
 
 
 def update_user(*, session: Session, actor: User, user_id: int, role: str | None = None,
                 is_active: bool | None = None) -> User:
-    require_admin(actor)
+    permissions.require(actor, "manage_users")
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("User not found.")
@@ -177,11 +181,6 @@ def change_password(*, session: Session, user: User, current: str, new: str) -> 
     session.add(user)
     revoke_all_sessions(session=session, user_id=user.id)
     audit.record(session, action="user.password_changed", actor=user, target_type="user", target_id=user.id)
-
-
-def require_admin(user: User) -> None:
-    if user.role != "admin":
-        raise PermissionDenied("Only an administrator can do this.")
 
 
 # --- throttling --------------------------------------------------------------------------------

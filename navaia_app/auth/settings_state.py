@@ -40,7 +40,7 @@ class SettingsState(AuthState):
             self.users = [
                 UserRow(id=u.id, name=u.name, email=u.email, role=u.role, active=u.is_active,
                         last_login=u.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if u.last_login_at else "never")
-                for u in service.list_users(session=session)
+                for u in service.list_users(session=session, actor=actor())
             ]
 
     @rx.event

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from navaia_app.campaigns import service
 from navaia_app.campaigns.models import CampaignCallOut, CampaignIn, CampaignOut, CampaignPatch
 from navaia_app.core.types import DB_INT_MAX, DbInt
-from navaia_app.core.api import DB, SIGNED_IN_ERRORS, CurrentUser, problem
+from navaia_app.core.api import DB, FORBIDDEN, SIGNED_IN_ERRORS, CurrentUser, problem
 from navaia_app.core.errors import ValidationFailed
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"], responses=SIGNED_IN_ERRORS)
@@ -100,8 +100,9 @@ def upload_audience(campaign_id: DbInt, file: UploadFile, user: CurrentUser, ses
 
 
 @router.post("/{campaign_id}/start", response_model=CampaignOut,
-             summary="Run: snapshot the audience and start calling (or schedule it for start_at)",
-             responses={**NOT_FOUND, 409: problem("Already run")})
+             summary="Run: snapshot the audience and start calling (or schedule it for start_at); more than 50 "
+                     "customers: admin",
+             responses={**NOT_FOUND, **FORBIDDEN, 409: problem("Already run")})
 def start_campaign(campaign_id: DbInt, user: CurrentUser, session: DB) -> CampaignOut:
     return _out(session, service.start_campaign(session=session, campaign_id=campaign_id, actor=user))
 
@@ -112,10 +113,10 @@ def pause_campaign(campaign_id: DbInt, user: CurrentUser, session: DB) -> Campai
     return _out(session, service.pause_campaign(session=session, campaign_id=campaign_id))
 
 
-@router.post("/{campaign_id}/resume", response_model=CampaignOut, summary="Resume a paused campaign",
-             responses={**NOT_FOUND, 409: problem("Not paused")})
+@router.post("/{campaign_id}/resume", response_model=CampaignOut, summary="Resume a paused campaign; more than 50 customers: admin",
+             responses={**NOT_FOUND, **FORBIDDEN, 409: problem("Not paused")})
 def resume_campaign(campaign_id: DbInt, user: CurrentUser, session: DB) -> CampaignOut:
-    return _out(session, service.resume_campaign(session=session, campaign_id=campaign_id))
+    return _out(session, service.resume_campaign(session=session, campaign_id=campaign_id, actor=user))
 
 
 @router.post("/{campaign_id}/cancel", response_model=CampaignOut,

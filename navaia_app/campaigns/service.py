@@ -21,6 +21,7 @@ from sqlalchemy import event
 from sqlmodel import Session, func, or_, select
 
 from navaia_app.audit import service as audit
+from navaia_app.auth import permissions
 from navaia_app.campaigns.models import (
     ACTIVE_CALL_STATUSES,
     AUDIENCE_TYPES,
@@ -669,6 +670,8 @@ def start_campaign(*, session: Session, campaign_id: int, now: datetime | None =
         raise Conflict(f"'{campaign.name}' is already running.", field="status")
     session.refresh(campaign)
     campaign.snapshot = snapshot_audience(session=session, campaign=campaign, now=now)
+    # Known only once the audience is taken; a refusal rolls the snapshot back with the rest.
+    permissions.require(actor, permissions.campaign_start_action(campaign.snapshot["included"]))
     campaign.status = "scheduled" if campaign.start_at and campaign.start_at > now else "running"
     campaign.started_at = now
     campaign.status_reason = None
@@ -704,6 +707,7 @@ def resume_campaign(*, session: Session, campaign_id: int, actor=None) -> Campai
     if campaign.status != "paused":
         raise Conflict(f"Only a paused campaign can be resumed; '{campaign.name}' is {campaign.status}.",
                        field="status")
+    permissions.require(actor, permissions.campaign_start_action((campaign.snapshot or {}).get("included", 0)))
     now = utcnow()
     campaign.status = "scheduled" if campaign.start_at and campaign.start_at > now else "running"
     campaign.paused_at, campaign.status_reason, campaign.updated_at = None, None, now

@@ -43,6 +43,11 @@ def problem(description: str) -> dict[str, Any]:
     return {"model": Problem, "description": description}
 
 
+# A route whose service checks the caller's role (navaia_app/auth/permissions.py) may also answer this.
+FORBIDDEN: dict[int | str, dict[str, Any]] = {
+    403: problem("Your role may not do this (the README's table of roles says who may)"),
+}
+
 # What every route behind a bearer token may answer besides its own responses (routers declare these).
 SIGNED_IN_ERRORS: dict[int | str, dict[str, Any]] = {
     401: problem("Not signed in: the bearer token is missing, invalid, expired or revoked"),

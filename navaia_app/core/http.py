@@ -21,7 +21,7 @@ def _warn_if_jobs_unavailable(settings) -> None:
 
 
 def create_api() -> FastAPI:
-    from navaia_app.auth.api import router as auth_router
+    from navaia_app.auth.api import router as auth_router, users_router
     from navaia_app.bookings.api import router as bookings_router
     from navaia_app.core.health import router as health_router
     from navaia_app.customers.api import router as customers_router
@@ -41,7 +41,7 @@ def create_api() -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(api)
-    for router in (health_router, auth_router, customers_router, tickets_router, bookings_router):
+    for router in (health_router, auth_router, users_router, customers_router, tickets_router, bookings_router):
         api.include_router(router)
     from navaia_app.conversations import api as conversations_api, tools_api
 

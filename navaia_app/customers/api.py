@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, UploadFile
 from pydantic import BaseModel
 
 from navaia_app.core.types import DB_INT_MAX, DbInt
-from navaia_app.core.api import DB, SIGNED_IN_ERRORS, CurrentUser, problem
+from navaia_app.core.api import DB, FORBIDDEN, SIGNED_IN_ERRORS, CurrentUser, problem
 from navaia_app.customers import service
 from navaia_app.customers.models import CustomerIn, CustomerOut, CustomerPatch
 
@@ -70,6 +70,7 @@ def update_customer(customer_id: DbInt, body: CustomerPatch, user: CurrentUser, 
     return service.update_customer(session=session, customer_id=customer_id, patch=body)
 
 
-@router.delete("/{customer_id}", status_code=204, summary="Delete a customer", responses=NOT_FOUND)
+@router.delete("/{customer_id}", status_code=204, summary="Delete a customer (admin)",
+               responses={**NOT_FOUND, **FORBIDDEN})
 def delete_customer(customer_id: DbInt, user: CurrentUser, session: DB) -> None:
     service.delete_customer(session=session, customer_id=customer_id, actor=user)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, func, or_, select
 
 from navaia_app.audit import service as audit
+from navaia_app.auth import permissions
 from navaia_app.core import live
 from navaia_app.core.csvfile import open_csv
 from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
@@ -126,6 +127,7 @@ def update_customer(*, session: Session, customer_id: int, patch: CustomerPatch)
 
 
 def delete_customer(*, session: Session, customer_id: int, actor=None) -> None:
+    permissions.require(actor, "delete_customer")
     customer = get_customer(session=session, customer_id=customer_id)
     session.delete(customer)
     session.flush()

@@ -14,7 +14,7 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 from sqlmodel import Session
 
 from navaia_app.audit import service as audit
-from navaia_app.auth.service import require_admin
+from navaia_app.auth.permissions import require
 from navaia_app.core.errors import NotFound, ValidationFailed
 from navaia_app.core.redis import get_redis, redis_available
 from navaia_app.jobs.queues import QUEUE_NAMES
@@ -50,7 +50,7 @@ def _inbox(session: Session) -> tuple[dict[str, int], datetime | None]:
 
 
 def system_status(*, session: Session, viewer) -> SystemStatus:
-    require_admin(viewer)
+    require(viewer, "view_system")
     inbox, oldest = _inbox(session)
     status = SystemStatus(redis_ok=redis_available(max_age=0), inbox=inbox, oldest_pending=oldest)
     if not status.redis_ok:
@@ -83,7 +83,7 @@ def system_status(*, session: Session, viewer) -> SystemStatus:
 
 def requeue_failed_job(*, session: Session, viewer, job_id: str) -> None:
     """Run a failed job again (every job is safe to run twice: the database is the source of truth)."""
-    require_admin(viewer)
+    require(viewer, "view_system")
     if not redis_available(max_age=0):
         raise ValidationFailed("Redis is not answering; try again once background jobs are back.")
     conn = get_redis()
