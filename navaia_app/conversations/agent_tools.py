@@ -1,6 +1,10 @@
 """What the voice agent can ask during a call (its server tools) and what it learns when an inbound call
 starts (conversation-initiation webhook). Answers are small and speakable: each carries a `message`
-the agent can read out. Every write goes through the same services as the web app."""
+the agent can read out. Every write goes through the same services as the web app.
+
+Every tool acts only for the customer the call is bound to (conversations/call_binding.py: a signed
+call token, or the inbound caller's number), never for an id, phone or email the model passes: a
+caller who says "my customer number is 17" hears nothing about customer 17."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from navaia_app.conversations import service as calls
+from navaia_app.conversations.call_binding import CallBinding, inbound_call_token, someone_else
 from navaia_app.conversations.service import CallerIdentity
 from navaia_app.core.errors import Conflict, ValidationFailed
 from navaia_app.core.live import bump
@@ -26,7 +31,9 @@ MAX_SLOTS = 8  # what an agent can reasonably read out
 SEARCH_DAYS = 14
 # The dynamic variables the initiation webhook always returns (ElevenLabs wants every one it knows).
 INITIATION_VARIABLES = ("customer_id", "customer_name", "customer_known", "open_tickets", "open_ticket_titles",
-                        "next_booking")
+                        "next_booking", "call_token")
+NOT_THIS_CALLER = ("I can only discuss the account of the person this call is with, so I cannot share or change "
+                   "anything about another customer. Our team can help them directly.")
 
 
 def spoken_time(moment: datetime, zone: ZoneInfo) -> str:
@@ -67,37 +74,40 @@ def _next_booking(session: Session, customer: Customer) -> dict[str, Any] | None
             "when": spoken_time(booking.starts_at, zone), "status": booking.status}
 
 
-def lookup_customer(*, session: Session, customer_id: Any = None, phone: Any = None, email: Any = None) -> dict:
+def lookup_customer(*, session: Session, binding: CallBinding, customer_id: Any = None, phone: Any = None,
+                    email: Any = None) -> dict:
+    """The bound customer's record; for a stranger only whether a record matches what they said."""
     identity = _identity(customer_id=customer_id, phone=phone, email=email)
-    if identity.customer_id is None and not identity.phones and not identity.email:
-        raise ValidationFailed("Give the caller's phone, email or customer_id.", field="phone")
-    customer = calls.find_customer(session=session, identity=identity)
+    customer = binding.customer
+    if customer is not None and someone_else(session, binding, identity):
+        log.info("agent_tool.lookup_refused", bound_customer_id=customer.id, proof=binding.proof)
+        return {"verified": False, "refused": True, "message": NOT_THIS_CALLER}
     if customer is None:
-        return {"found": False, "message": "No customer record matches; ask for their name and email."}
+        if identity.customer_id is None and not identity.phones and not identity.email:
+            raise ValidationFailed("Give the caller's phone, email or customer_id.", field="phone")
+        found = calls.find_customer(session=session, identity=identity) is not None
+        return {"found": found, "verified": False, "message": (
+            "A customer record matches, but this call cannot be verified as theirs, so I cannot share its "
+            "details. Offer to raise a ticket so our team calls them back on the number we hold." if found else
+            "No customer record matches; ask for their name and email.")}
     tickets, open_count = _open_tickets(session, customer.id)
     booking = _next_booking(session, customer)
     parts = [f"{customer.name}", f"{open_count} open ticket{'s' if open_count != 1 else ''}"]
     parts.append(f"next booking: {booking['service']} on {booking['when']}" if booking else "no upcoming booking")
-    return {"found": True, "customer": _customer_summary(customer), "open_tickets": tickets,
+    return {"found": True, "verified": True, "customer": _customer_summary(customer), "open_tickets": tickets,
             "open_ticket_count": open_count, "next_booking": booking, "message": "; ".join(parts) + "."}
 
 
-def _zone_of(session: Session, customer_id: Any, phone: Any) -> tuple[ZoneInfo, Customer | None]:
-    identity = _identity(customer_id=customer_id, phone=phone)
-    customer = calls.find_customer(session=session, identity=identity) if (identity.customer_id or identity.phones) \
-        else None
-    return calls.zone_for(customer), customer
-
-
 def check_availability(
-    *, session: Session, date_text: Any = None, appointment_datetime: Any = None, duration_minutes: Any = None,
-    customer_id: Any = None, customer_phone: Any = None, now: datetime | None = None,
+    *, session: Session, binding: CallBinding, date_text: Any = None, appointment_datetime: Any = None,
+    duration_minutes: Any = None, now: datetime | None = None,
 ) -> dict:
-    """Free start times on a day (or the next days), or whether one given time is free."""
+    """Free start times on a day (or the next days), or whether one given time is free, in the bound
+    customer's time zone (the business's for a stranger)."""
     from navaia_app.bookings import service as bookings
 
     now = now or utcnow()
-    zone, _customer = _zone_of(session, customer_id, customer_phone)
+    zone = calls.zone_for(binding.customer)
     duration = get_settings().booking_slot_minutes if duration_minutes in (None, "") else \
         calls.parse_minutes(duration_minutes)
     if duration is None or duration <= 0:
@@ -157,10 +167,31 @@ def _conversation_id(session: Session, external_id: Any) -> int | None:
     return conversation.id
 
 
+def _new_caller(session: Session, binding: CallBinding, identity: CallerIdentity) -> tuple[Customer | None, str]:
+    """A stranger's own new record, from what they said and the line they call from; (None, why) when
+    what they said belongs to an existing customer (their records are not changed for a stranger)."""
+    if identity.customer_id is not None or calls.find_customer(session=session, identity=identity) is not None:
+        return None, NOT_THIS_CALLER
+    phones = [p for p in [binding.caller_phone, *identity.phones] if p]
+    new = CallerIdentity(phones=list(dict.fromkeys(phones)), email=identity.email, name=identity.name)
+    customer, why = calls.find_or_create_customer(session=session, identity=new)
+    return customer, (why + " Ask for the caller's phone number.") if customer is None else ""
+
+
+def _acting_for(session: Session, binding: CallBinding, identity: CallerIdentity) -> tuple[Customer | None, str]:
+    """The customer a booking or ticket of this call is for: the bound one, or a stranger's own new record."""
+    if binding.customer is not None:
+        if someone_else(session, binding, identity):
+            log.info("agent_tool.other_customer_refused", bound_customer_id=binding.customer.id, proof=binding.proof)
+            return None, NOT_THIS_CALLER
+        return binding.customer, ""
+    return _new_caller(session, binding, identity)
+
+
 def book_appointment(
-    *, session: Session, service: Any, appointment_datetime: Any, duration_minutes: Any = None, notes: Any = "",
-    customer_id: Any = None, customer_phone: Any = None, customer_name: Any = None, customer_email: Any = None,
-    conversation_id: Any = None,
+    *, session: Session, binding: CallBinding, service: Any, appointment_datetime: Any, duration_minutes: Any = None,
+    notes: Any = "", customer_id: Any = None, customer_phone: Any = None, customer_name: Any = None,
+    customer_email: Any = None, conversation_id: Any = None,
 ) -> dict:
     from navaia_app.bookings import service as bookings
 
@@ -168,9 +199,9 @@ def book_appointment(
     if not service_name:
         raise ValidationFailed("service is required.", field="service")
     identity = _identity(customer_id=customer_id, phone=customer_phone, email=customer_email, name=customer_name)
-    customer, why = calls.find_or_create_customer(session=session, identity=identity)
+    customer, why = _acting_for(session, binding, identity)
     if customer is None:
-        return {"booked": False, "message": why + " Ask for the caller's phone number."}
+        return {"booked": False, "message": why}
     zone = calls.zone_for(customer)
     starts_at = calls.parse_appointment_time(appointment_datetime, zone)
     if starts_at is None:
@@ -193,22 +224,36 @@ def book_appointment(
             "message": f"Booked {booking.service} for {customer.name} on {spoken_time(booking.starts_at, zone)}."}
 
 
+def _unverified_note(identity: CallerIdentity) -> str:
+    said = [f"{label}: {value}" for label, value in (
+        ("name", identity.name), ("phone", ", ".join(identity.phones)), ("email", identity.email),
+        ("customer id", identity.customer_id)) if value]
+    return ("\n\nThe caller could not be verified as the customer they named; they said " + "; ".join(said)
+            + ". Check before linking this ticket.") if said else ""
+
+
 def raise_ticket(
-    *, session: Session, issue_summary: Any, issue_details: Any = "", priority: Any = None, category: Any = "",
-    customer_id: Any = None, customer_phone: Any = None, customer_name: Any = None, customer_email: Any = None,
-    conversation_id: Any = None,
+    *, session: Session, binding: CallBinding, issue_summary: Any, issue_details: Any = "", priority: Any = None,
+    category: Any = "", customer_id: Any = None, customer_phone: Any = None, customer_name: Any = None,
+    customer_email: Any = None, conversation_id: Any = None,
 ) -> dict:
+    """A ticket for the bound customer (or a stranger's own new record). When the caller names someone
+    else's record, the ticket is kept unlinked with what they said, so nothing is lost and nobody's
+    records change on an unverified word."""
     from navaia_app.tickets import service as tickets
 
     title = str(issue_summary or "").strip()[:200]
     if not title:
         raise ValidationFailed("issue_summary is required.", field="issue_summary")
     identity = _identity(customer_id=customer_id, phone=customer_phone, email=customer_email, name=customer_name)
-    customer, _why = calls.find_or_create_customer(session=session, identity=identity)
+    customer, refused = _acting_for(session, binding, identity)
+    description = str(issue_details or "")[:10_000]
+    if customer is None and refused == NOT_THIS_CALLER:
+        description = (description + _unverified_note(identity))[:10_000]
     linked = _conversation_id(session, conversation_id)
     try:
         with session.begin_nested():
-            ticket = tickets.create_ticket(session=session, title=title, description=str(issue_details or "")[:10_000],
+            ticket = tickets.create_ticket(session=session, title=title, description=description,
                                            priority=calls.normalize_priority(priority),
                                            category=str(category or "").strip()[:60],
                                            customer_id=customer.id if customer else None, source="ai_call",
@@ -223,9 +268,12 @@ def initiation_data(*, session: Session, caller_id: Any) -> dict:
     """conversation_initiation_client_data for an inbound call: who is calling, their open tickets and
     next booking. Every variable is always present (empty for an unknown caller)."""
     variables: dict[str, Any] = {"customer_id": "", "customer_name": "", "customer_known": False,
-                                 "open_tickets": 0, "open_ticket_titles": "", "next_booking": "none"}
+                                 "open_tickets": 0, "open_ticket_titles": "", "next_booking": "none",
+                                 "call_token": ""}
     identity = _identity(phone=caller_id)
     customer = calls.find_customer(session=session, identity=identity) if identity.phones else None
+    # The carrier's caller number binds the call; the tools get the proof as a signed token.
+    variables["call_token"] = inbound_call_token(customer)
     if customer is not None:
         tickets, open_count = _open_tickets(session, customer.id)
         booking = _next_booking(session, customer)

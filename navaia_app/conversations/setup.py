@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import reflex as rx
 
 from navaia_app.auth.state import AuthState, authenticated
+from navaia_app.conversations.agent_tools import INITIATION_VARIABLES
 from navaia_app.core.settings import get_settings
 
 # name, type, what the agent should collect (the data-collection prompt)
@@ -26,24 +27,26 @@ DATA_COLLECTION = (
     ("category", "string", "raise_ticket: e.g. billing, repair, account."),
 )
 
-# tool name, path, body parameters, what it answers
+# tool name, path, body parameters, what it answers. Every tool also takes BINDING: set both as
+# "dynamic variable" parameters (not "LLM prompt"), so the model cannot choose whose records it reads.
+BINDING = "call_token = {{call_token}}, caller_id = {{system__caller_id}}"
 TOOLS = (
-    ("lookup_customer", "lookup-customer", "phone = {{system__caller_id}}, email, customer_id",
-     "Who is calling, their open tickets and next booking."),
-    ("check_availability", "check-availability", "date (YYYY-MM-DD) or appointment_datetime, duration_minutes, "
-                                                 "customer_phone", "Free start times, or whether one time is free."),
-    ("book_appointment", "book-appointment", "service, appointment_datetime, duration_minutes, notes, customer_name, "
-                                             "customer_phone, customer_email, conversation_id = "
-                                             "{{system__conversation_id}}", "Books the time; booked true/false "
+    ("lookup_customer", "lookup-customer", f"{BINDING}; phone, email, customer_id",
+     "The record of the customer this call is with (open tickets, next booking); for an unverified caller only "
+     "whether a record matches."),
+    ("check_availability", "check-availability", f"{BINDING}; date (YYYY-MM-DD) or appointment_datetime, "
+                                                 "duration_minutes", "Free start times, or whether one time is free."),
+    ("book_appointment", "book-appointment", f"{BINDING}; service, appointment_datetime, duration_minutes, notes, "
+                                             "customer_name, customer_phone, customer_email, conversation_id = "
+                                             "{{system__conversation_id}}", "Books the time for the customer this "
+                                                                            "call is with; booked true/false "
                                                                             "with a message to read out."),
-    ("raise_ticket", "raise-ticket", "issue_summary, issue_details, priority, category, customer_name, "
+    ("raise_ticket", "raise-ticket", f"{BINDING}; issue_summary, issue_details, priority, category, customer_name, "
                                      "customer_phone, customer_email, conversation_id = {{system__conversation_id}}",
      "Opens a ticket and says its number."),
 )
 
-INITIATION_VARIABLES = ("customer_id", "customer_name", "customer_known", "open_tickets", "open_ticket_titles",
-                        "next_booking")
-OUTBOUND_VARIABLES = ("customer_id", "campaign_id", "campaign_call_id")
+OUTBOUND_VARIABLES = ("customer_id", "campaign_id", "campaign_call_id", "call_token")
 
 
 @dataclass
@@ -165,6 +168,9 @@ def voice_agent_setup() -> rx.Component:
                 size="1", width="100%",
             ), width="100%", overflow_x="auto"),
             rx.text("Server tools (POST, JSON body, header X-Agent-Tools-Secret)", size="2", weight="medium"),
+            rx.text("Set call_token and caller_id as dynamic-variable parameters (not filled by the model), and give "
+                    "call_token an empty default: they bind each tool to the customer the call is with.",
+                    size="1", color_scheme="gray"),
             rx.box(rx.table.root(
                 rx.table.header(rx.table.row(rx.table.column_header_cell("Tool"), rx.table.column_header_cell("URL"),
                                              rx.table.column_header_cell("Body parameters"),

@@ -10,6 +10,7 @@ from sqlmodel import func, select
 
 from navaia_app.bookings.models import Booking
 from navaia_app.conversations.models import Conversation
+from navaia_app.core.call_tokens import issue_call_token, read_call_token
 from navaia_app.customers.models import Customer
 from navaia_app.tickets.models import Ticket
 
@@ -66,7 +67,7 @@ def test_unknown_tool_is_404(tools):
     assert response.status_code == 404 and "lookup-customer" in response.json()["detail"]
 
 
-def test_lookup_customer_by_phone_written_differently(tools, session):
+def test_lookup_customer_by_caller_number_written_differently(tools, session):
     customer = _customer(session, email="maria@example.com", timezone="America/New_York")
     from navaia_app.bookings import service as bookings
     from navaia_app.tickets import service as tickets
@@ -76,19 +77,20 @@ def test_lookup_customer_by_phone_written_differently(tools, session):
     bookings.create_booking(session=session, customer_id=customer.id, service="Cleaning",
                             starts_at=datetime(day.year, day.month, day.day, 15, tzinfo=timezone.utc))
     session.commit()
-    answer = tools("lookup-customer", {"phone": "(415) 555-0123"})
+    answer = tools("lookup-customer", {"caller_id": "(415) 555-0123"})
     assert answer.status_code == 200
     body = answer.json()
-    assert body["found"] is True and body["customer"]["id"] == customer.id
+    assert body["found"] is True and body["verified"] is True and body["customer"]["id"] == customer.id
     assert body["customer"]["timezone"] == "America/New_York"
     assert body["open_ticket_count"] == 1 and body["open_tickets"][0]["title"] == "Printer jams"
     assert body["next_booking"]["service"] == "Cleaning"
     assert body["next_booking"]["starts_at"].endswith(("-05:00", "-04:00"))
     assert "Maria Lopez" in body["message"] and "Cleaning" in body["message"]
 
-    assert tools("lookup-customer", {"email": "MARIA@example.com"}).json()["customer"]["id"] == customer.id
+    own = tools("lookup-customer", {"caller_id": "+14155550123", "email": "MARIA@example.com"}).json()
+    assert own["customer"]["id"] == customer.id
     missing = tools("lookup-customer", {"phone": "+14155550999"}).json()
-    assert missing["found"] is False and missing["message"]
+    assert missing["found"] is False and missing["message"] and "customer" not in missing
 
 
 def test_lookup_customer_needs_something_to_look_up(tools):
@@ -137,7 +139,7 @@ def test_check_availability_lists_free_times_and_checks_one(tools, session, set_
 def test_book_appointment_books_a_free_time_and_says_when_it_cannot(tools, session):
     day = future_day()
     body = {"service": "Dental cleaning", "appointment_datetime": local_time(day, 15),
-            "customer_phone": "(415) 555-0123", "customer_name": "Maria Lopez",
+            "caller_id": "(415) 555-0123", "customer_name": "Maria Lopez",
             "customer_email": "maria@example.com", "duration_minutes": "45"}
     booked = tools("book-appointment", body).json()
     assert booked["booked"] is True and "Dental cleaning" in booked["message"]
@@ -160,6 +162,7 @@ def test_book_appointment_books_a_free_time_and_says_when_it_cannot(tools, sessi
 def test_raise_ticket_opens_a_ticket(tools, session):
     customer = _customer(session)
     answer = tools("raise-ticket", {"issue_summary": "Router keeps rebooting", "priority": "critical",
+                                    "call_token": issue_call_token({"customer_id": customer.id}),
                                     "customer_id": str(customer.id), "category": "repair"}).json()
     ticket = session.get(Ticket, answer["ticket_id"])
     assert answer["created"] is True and str(ticket.id) in answer["message"]
@@ -203,13 +206,13 @@ def test_tools_answer_within_300_ms(tools, session):
         session.add(Customer(name=f"Other {i}", phone=f"+1415555{1000 + i:04d}"))
     session.commit()
     day = future_day()
+    token = issue_call_token({"customer_id": customer.id})
     calls = [
-        ("lookup-customer", {"phone": "+14155550123"}),
-        ("check-availability", {"date": day.isoformat()}),
+        ("lookup-customer", {"call_token": token}),
+        ("check-availability", {"date": day.isoformat(), "call_token": token}),
         ("check-availability", {}),
-        ("book-appointment", {"service": "Cleaning", "appointment_datetime": local_time(day, 9),
-                              "customer_id": customer.id}),
-        ("raise-ticket", {"issue_summary": "Question about the bill", "customer_id": customer.id}),
+        ("book-appointment", {"service": "Cleaning", "appointment_datetime": local_time(day, 9), "call_token": token}),
+        ("raise-ticket", {"issue_summary": "Question about the bill", "caller_id": customer.phone}),
     ]
     tools(*calls[0])  # warm up (first request imports and compiles)
     for tool, body in calls:
@@ -235,9 +238,131 @@ def test_initiation_webhook_returns_dynamic_variables_for_a_known_caller(api_cli
     assert variables["customer_id"] == str(customer.id) and variables["customer_name"] == "Maria Lopez"
     assert variables["customer_known"] is True and variables["open_tickets"] == 1
     assert variables["open_ticket_titles"] == "Printer jams" and variables["next_booking"] == "none"
+    assert read_call_token(variables["call_token"])["customer_id"] == customer.id  # the tools' proof
 
     unknown = api_client.post(url, headers=HEADERS, json={"caller_id": "+14155550999"}).json()
     assert set(unknown["dynamic_variables"]) == set(variables)  # every variable, always
     assert unknown["dynamic_variables"]["customer_known"] is False
+    assert unknown["dynamic_variables"]["call_token"] == ""
     anonymous = api_client.post(url, headers=HEADERS, json={"caller_id": "anonymous"})
     assert anonymous.status_code == 200 and anonymous.json()["dynamic_variables"]["customer_id"] == ""
+
+
+# --- binding to the call: the model's word is not proof ---------------------------------------------
+
+
+def _rich_customer(session, **fields) -> Customer:
+    from navaia_app.tickets import service as tickets
+
+    customer = _customer(session, **fields)
+    tickets.create_ticket(session=session, title=f"Secret matter of {customer.name}", customer_id=customer.id)
+    session.commit()
+    return customer
+
+
+def _no_personal_data(body: dict, *customers: Customer) -> None:
+    text = str(body)
+    for customer in customers:
+        for value in (customer.name, customer.phone, customer.email, "Secret matter"):
+            assert not value or value not in text, f"{value!r} leaked in {body}"
+
+
+def test_a_model_supplied_id_of_someone_else_is_refused(tools, session):
+    caller = _rich_customer(session, name="Ann Caller", phone="+14155550101", email="ann@example.com")
+    victim = _rich_customer(session, name="Victor Victim", phone="+14155550202", email="victor@example.com")
+    token = issue_call_token({"customer_id": caller.id})
+    for proof in ({"call_token": token}, {"caller_id": caller.phone}):
+        for said in ({"customer_id": victim.id}, {"customer_id": str(victim.id)}, {"email": victim.email},
+                     {"phone": "(415) 555-0202"}):
+            answer = tools("lookup-customer", {**proof, **said})
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["refused"] is True
+            _no_personal_data(answer.json(), victim)
+        booked = tools("book-appointment", {**proof, "customer_id": victim.id, "service": "Cleaning",
+                                            "appointment_datetime": local_time(future_day(), 10)}).json()
+        assert booked["booked"] is False
+        _no_personal_data(booked, victim)
+        ticket = tools("raise-ticket", {**proof, "customer_email": victim.email, "issue_summary": "Cancel all"}).json()
+        assert ticket["created"] is True and ticket["customer_id"] is None  # kept, linked to nobody
+        stored = session.get(Ticket, ticket["ticket_id"])
+        assert stored.customer_id is None and "could not be verified" in stored.description
+    assert _count(session, Booking) == 0
+    session.expire_all()
+    assert [t.customer_id for t in session.exec(select(Ticket).where(Ticket.customer_id == victim.id))] == [victim.id]
+
+
+def test_a_stranger_learns_only_whether_a_record_matches(tools, session):
+    victim = _rich_customer(session, name="Victor Victim", phone="+14155550202", email="victor@example.com")
+    for body in ({"customer_id": victim.id}, {"email": victim.email}, {"phone": victim.phone},
+                 {"customer_id": victim.id, "caller_id": "+14155550999"}, {"customer_id": victim.id, "call_token": ""},
+                 {"customer_id": victim.id, "call_token": "{{call_token}}"}):
+        answer = tools("lookup-customer", body)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["found"] is True and answer.json()["verified"] is False
+        _no_personal_data(answer.json(), victim)
+    # and cannot book or raise tickets on that record
+    booked = tools("book-appointment", {"customer_id": victim.id, "service": "Cleaning",
+                                        "appointment_datetime": local_time(future_day(), 10)}).json()
+    assert booked["booked"] is False and _count(session, Booking) == 0
+    ticket = tools("raise-ticket", {"customer_phone": victim.phone, "issue_summary": "Close my account"}).json()
+    assert session.get(Ticket, ticket["ticket_id"]).customer_id is None
+
+
+def test_a_valid_call_token_binds_the_call(tools, session):
+    customer = _rich_customer(session, name="Ann Caller", phone="+14155550101", email="ann@example.com",
+                              timezone="America/New_York")
+    token = issue_call_token({"customer_id": customer.id, "campaign_call_id": 5})
+    # An outbound call: the caller id is our own number, the token says whom we called.
+    found = tools("lookup-customer", {"call_token": token, "caller_id": "+12125550100"}).json()
+    assert found["verified"] is True and found["customer"]["id"] == customer.id
+    assert "Secret matter of Ann Caller" in str(found["open_tickets"])
+    slots = tools("check-availability", {"call_token": token}).json()
+    assert slots["timezone"] == "America/New_York"
+    booked = tools("book-appointment", {"call_token": token, "service": "Cleaning", "customer_name": "Someone Else",
+                                        "appointment_datetime": local_time(future_day(), 10)}).json()
+    assert booked["booked"] is True and booked["customer_id"] == customer.id
+    session.expire_all()
+    assert session.get(Customer, customer.id).name == "Ann Caller"  # what the model said changed nothing
+
+
+@pytest.mark.parametrize("kind", ["forged", "expired", "garbage"])
+def test_a_forged_or_expired_call_token_is_refused(tools, session, kind):
+    victim = _rich_customer(session, name="Victor Victim", phone="+14155550202", email="victor@example.com")
+    if kind == "forged":
+        genuine = issue_call_token({"customer_id": victim.id + 1})
+        body, mac = issue_call_token({"customer_id": victim.id}).split(".")[0], genuine.split(".")[1]
+        token = f"{body}.{mac}"
+    elif kind == "expired":
+        token = issue_call_token({"customer_id": victim.id}, ttl_seconds=60, now=time.time() - 3600)
+    else:
+        token = "not-a-token"
+    for tool, body in (("lookup-customer", {}), ("check-availability", {}),
+                       ("book-appointment", {"service": "Cleaning",
+                                             "appointment_datetime": local_time(future_day(), 10)}),
+                       ("raise-ticket", {"issue_summary": "Hello"})):
+        answer = tools(tool, {**body, "call_token": token, "caller_id": victim.phone})
+        assert answer.status_code == 403, (tool, answer.text)
+        assert "token" in answer.json()["detail"]
+        _no_personal_data(answer.json(), victim)
+    assert _count(session, Booking) == 0 and _count(session, Ticket) == 1
+
+
+def test_the_inbound_caller_number_binds_the_call(tools, api_client, session):
+    customer = _rich_customer(session, name="Ann Caller", phone="+14155550101", email="ann@example.com")
+    found = tools("lookup-customer", {"caller_id": "+1 415-555-0101"}).json()
+    assert found["verified"] is True and found["customer"]["name"] == "Ann Caller"
+    # the initiation webhook's token for that number works the same way
+    variables = api_client.post("/api/webhooks/elevenlabs/initiation", headers=HEADERS,
+                                json={"caller_id": "+14155550101"}).json()["dynamic_variables"]
+    by_token = tools("lookup-customer", {"call_token": variables["call_token"]}).json()
+    assert by_token["customer"]["id"] == customer.id
+    ticket = tools("raise-ticket", {"caller_id": "+14155550101", "issue_summary": "Noisy line"}).json()
+    assert session.get(Ticket, ticket["ticket_id"]).customer_id == customer.id
+
+
+def test_a_new_inbound_caller_gets_a_record_of_their_own(tools, session):
+    booked = tools("book-appointment", {"caller_id": "+14155550777", "customer_name": "New Person",
+                                        "service": "Cleaning",
+                                        "appointment_datetime": local_time(future_day(), 11)}).json()
+    assert booked["booked"] is True
+    assert session.get(Customer, booked["customer_id"]).phone == "+14155550777"
