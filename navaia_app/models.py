@@ -6,10 +6,11 @@ from navaia_app.audit.models import AuditEntry
 from navaia_app.auth.models import AuthSession, LoginThrottle, User
 from navaia_app.bookings.models import Booking
 from navaia_app.campaigns.models import CallStatusEvent, Campaign, CampaignCall, CampaignCallAttempt, DispatchLease
-from navaia_app.conversations.models import Conversation, WebhookEvent
+from navaia_app.conversations.models import Conversation, ConversationEvaluation, WebhookEvent
 from navaia_app.core.activity import ActivityEntry
 from navaia_app.core.live import DataVersion
 from navaia_app.customers.models import Customer
+from navaia_app.handoff.models import HandoffNumber
 from navaia_app.tickets.models import Ticket
 
 metadata = SQLModel.metadata
@@ -19,4 +20,5 @@ __all__ = [
     "ActivityEntry", "AuthSession", "Booking", "DataVersion", "Campaign", "CampaignCall", "Conversation", "Customer",
     "LoginThrottle", "Ticket", "User", "WebhookEvent", "metadata",
     "CallStatusEvent", "CampaignCallAttempt", "DispatchLease",
+    "ConversationEvaluation", "HandoffNumber",
 ]

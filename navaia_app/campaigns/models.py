@@ -76,7 +76,7 @@ class CampaignCall(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int | None = Field(default=None, foreign_key="campaigns.id", index=True, ondelete="CASCADE")
     customer_id: int = Field(foreign_key="customers.id", index=True, ondelete="CASCADE")
-    status: str = Field(default="pending", max_length=12)
+    status: str = Field(default="pending", max_length=16)  # 16: "voicemail_left"
     attempts: int = Field(default=0)  # attempts that reached the provider (what the retry policy counts)
     last_outcome: str | None = Field(default=None, max_length=40)
     skip_reason: str | None = Field(default=None, max_length=200)
@@ -102,6 +102,8 @@ class CampaignCallAttempt(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("campaign_call_id", "number", name="uq_campaign_call_attempts_call_number"),
         sa.Index("ix_campaign_call_attempts_status", "status"),
+        # analytics: a campaign's attempts, or everyone's, over a period (analytics/service.py)
+        sa.Index("ix_campaign_call_attempts_campaign_placed", "campaign_id", "placed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -113,7 +115,7 @@ class CampaignCallAttempt(SQLModel, table=True):
     # placing -> ringing -> in_progress -> ended; not_placed when the provider never took it
     status: str = Field(default="placing", max_length=12)
     provider_call_id: str | None = Field(default=None, max_length=64, sa_column_kwargs={"unique": True})
-    outcome: str | None = Field(default=None, max_length=12)
+    outcome: str | None = Field(default=None, max_length=16)
     detail: str | None = Field(default=None, max_length=300)
     external_conversation_id: str | None = Field(default=None, max_length=128)
     duration_seconds: int | None = Field(default=None)
@@ -122,6 +124,9 @@ class CampaignCallAttempt(SQLModel, table=True):
     answered_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     ended_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    # Added by the call-analytics release (migration 8a_call_analytics): what the carrier charged, when it says.
+    cost: float | None = Field(default=None, sa_column=sa.Column(sa.Numeric(12, 5), nullable=True))
+    cost_unit: str | None = Field(default=None, max_length=8)  # ISO currency, e.g. USD
 
 
 class CallStatusEvent(SQLModel, table=True):

@@ -125,11 +125,15 @@ def list_conversations(
     customer_id: DbInt | None = None, needs_review: bool | None = None,
     outcome: str | None = Query(None, max_length=20), intent: str | None = Query(None, max_length=60),
     q: str | None = Query(None, max_length=200, description="Search in title, summary and id"),
+    evaluation_failed: bool | None = Query(None, description="true: at least one evaluation criterion failed"),
+    handed_off: bool | None = Query(None, description="true: the agent transferred the call to a person"),
+    goal_reached: bool | None = None,
     limit: int = Query(25, ge=1, le=200), offset: int = Query(0, ge=0, le=DB_INT_MAX),
 ) -> ConversationPage:
     items, total = service.list_conversations(session=session, external_id=external_id, customer_id=customer_id,
                                               needs_review=needs_review, outcome=outcome, intent=intent, q=q,
-                                              limit=limit, offset=offset)
+                                              evaluation_failed=evaluation_failed, handed_off=handed_off,
+                                              goal_reached=goal_reached, limit=limit, offset=offset)
     return ConversationPage(items=[_out(c) for c in items], total=total, limit=limit, offset=offset)
 
 

@@ -49,6 +49,32 @@ class Conversation(SQLModel, table=True):
     reviewed_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     reviewed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    # Added by the call-analytics release (migration 8a_call_analytics).
+    goal_reached: bool = Field(default=False, index=True)  # see service.goal_reached: what "the call worked" means
+    evaluation: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
+    evaluation_failed: bool = Field(default=False, index=True)  # at least one evaluation criterion answered "failure"
+    cost: int | None = Field(default=None)  # what ElevenLabs charged (metadata.cost, in credits)
+    handed_off_to: str | None = Field(default=None, max_length=20)  # E.164 the agent transferred the call to
+    handed_off_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True, index=True))
+    termination_reason: str | None = Field(default=None, max_length=200)
+
+
+class ConversationEvaluation(SQLModel, table=True):
+    """One evaluation criterion's result on one call (ElevenLabs analysis.evaluation_criteria_results), kept
+    as rows so "results over time" is an indexed aggregate, not a scan of JSON."""
+
+    __tablename__ = "conversation_evaluations"
+    __table_args__ = (
+        sa.UniqueConstraint("conversation_id", "criterion", name="uq_conversation_evaluations_key"),
+        sa.Index("ix_conversation_evaluations_at", "occurred_at", "criterion", "result"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversations.id", ondelete="CASCADE")
+    criterion: str = Field(max_length=80)
+    result: str = Field(max_length=12)  # success | failure | unknown
+    rationale: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+    occurred_at: datetime = Field(sa_column=utc_column())  # the call's start (or when it was recorded)
 
 
 class WebhookEvent(SQLModel, table=True):
@@ -101,5 +127,13 @@ class ConversationOut(BaseModel):
     needs_review: bool
     review_reason: str | None
     has_audio: bool = False
+    call_successful: str | None = None
+    goal_reached: bool = False
+    evaluation: dict[str, Any] = {}
+    evaluation_failed: bool = False
+    cost: int | None = None
+    handed_off_to: str | None = None
+    handed_off_at: datetime | None = None
+    termination_reason: str | None = None
     created_at: datetime
     updated_at: datetime

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, func, or_, select
 
-from navaia_app.conversations.models import INTENTS, OUTCOMES, Conversation, WebhookEvent
+from navaia_app.conversations.models import INTENTS, OUTCOMES, Conversation, ConversationEvaluation, WebhookEvent
 from navaia_app.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from navaia_app.core.filters import like_escape
 from navaia_app.core.live import bump
@@ -40,6 +40,9 @@ MAX_REASON = 500
 FAILURE_OUTCOMES = {"busy": "busy", "no-answer": "no_answer", "no_answer": "no_answer", "noanswer": "no_answer",
                     "failed": "failed", "canceled": "failed", "cancelled": "failed", "unknown": "failed",
                     "voicemail": "voicemail"}
+EVALUATION_RESULTS = ("success", "failure", "unknown")
+GOAL_OUTCOMES = ("booking_created", "ticket_created")
+TRANSFER_TOOLS = ("transfer_to_number",)  # ElevenLabs' system tool that hands the call to a phone number
 PRIORITY_WORDS = {"low": "low", "minor": "low", "medium": "medium", "normal": "medium", "moderate": "medium",
                   "high": "high", "important": "high", "urgent": "urgent", "critical": "urgent",
                   "emergency": "urgent", "asap": "urgent"}
@@ -370,6 +373,70 @@ def _to_review(conversation: Conversation, reason: str) -> None:
     log.info("conversation.needs_review", conversation_id=conversation.id, reason=reason[:120])
 
 
+def read_evaluation(analysis: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """analysis.evaluation_criteria_results as {criterion: {"result": success|failure|unknown, "rationale"}}."""
+    out: dict[str, dict[str, str]] = {}
+    for key, entry in _dict(analysis.get("evaluation_criteria_results")).items():
+        entry = entry if isinstance(entry, dict) else {"result": entry}
+        criterion = (_text(entry.get("criteria_id"), 80) or _text(key, 80))
+        if not criterion:
+            continue
+        result = _text(entry.get("result"), 12).lower()
+        out[criterion] = {"result": result if result in EVALUATION_RESULTS else "unknown",
+                          "rationale": _text(entry.get("rationale"), 2000)}
+    return out
+
+
+def _tool_params(call: dict[str, Any]) -> dict[str, Any]:
+    params = call.get("params_as_json", call.get("parameters"))
+    if isinstance(params, str):
+        try:
+            params = json.loads(params)
+        except ValueError:
+            return {}
+    return _dict(params)
+
+
+def read_transfer(data: dict[str, Any], started_at: datetime | None) -> tuple[str | None, datetime | None]:
+    """The number the agent transferred the call to (its `transfer_to_number` system tool) and when."""
+    for turn in data.get("transcript") if isinstance(data.get("transcript"), list) else []:
+        if not isinstance(turn, dict):
+            continue
+        failed = {(_text(_dict(r).get("tool_name"), 80)) for r in turn.get("tool_results") or []
+                  if isinstance(r, dict) and r.get("is_error") is True}
+        for call in turn.get("tool_calls") or []:
+            if not isinstance(call, dict):
+                continue
+            name = _text(call.get("tool_name"), 80)
+            if name not in TRANSFER_TOOLS or name in failed:
+                continue
+            params = _tool_params(call)
+            raw = params.get("transfer_number") or params.get("phone_number") or params.get("number")
+            phone = try_normalize_phone(_text(raw)) if _text(raw) else None
+            seconds = _int_or_none(turn.get("time_in_call_secs")) or 0
+            return phone, (started_at + timedelta(seconds=seconds)) if started_at else utcnow()
+    return None, None
+
+
+def goal_reached(conversation: Conversation) -> bool:
+    """What "the call worked" means everywhere (analytics, filters): a booking made, a ticket raised, the
+    agent's own verdict (analysis.call_successful), or every evaluation criterion met."""
+    if conversation.booking_id or conversation.ticket_id or conversation.outcome in GOAL_OUTCOMES:
+        return True
+    if (conversation.call_successful or "").lower() == "success":
+        return True
+    results = [entry.get("result") for entry in (conversation.evaluation or {}).values()]
+    return bool(results) and all(result == "success" for result in results)
+
+
+def _store_evaluation(session: Session, conversation: Conversation) -> None:
+    session.exec(sa.delete(ConversationEvaluation).where(ConversationEvaluation.conversation_id == conversation.id))
+    at = conversation.started_at or conversation.created_at or utcnow()
+    for criterion, entry in (conversation.evaluation or {}).items():
+        session.add(ConversationEvaluation(conversation_id=conversation.id, criterion=criterion,
+                                           result=entry["result"], rationale=entry["rationale"], occurred_at=at))
+
+
 def _fill_from_payload(conversation: Conversation, data: dict[str, Any], values: dict[str, Any]) -> None:
     metadata = _dict(data.get("metadata"))
     analysis = _dict(data.get("analysis"))
@@ -391,6 +458,12 @@ def _fill_from_payload(conversation: Conversation, data: dict[str, Any], values:
     external = try_normalize_phone(_text(phone_call.get("external_number"))) if phone_call else None
     conversation.caller_phone = external or try_normalize_phone(
         _text(dynamic_variables(data).get("system__caller_id"))) or None
+    conversation.evaluation = read_evaluation(analysis)
+    conversation.evaluation_failed = any(e["result"] == "failure" for e in conversation.evaluation.values())
+    cost = _int_or_none(metadata.get("cost"))
+    conversation.cost = cost if cost is not None and cost >= 0 else None
+    conversation.termination_reason = _text(metadata.get("termination_reason"), 200) or None
+    conversation.handed_off_to, conversation.handed_off_at = read_transfer(data, conversation.started_at)
     conversation.updated_at = utcnow()
 
 
@@ -524,6 +597,8 @@ def _process_transcription(session: Session, data: dict[str, Any]) -> Conversati
     phone_call = _dict(_dict(data.get("metadata")).get("phone_call"))
     call_sid = _text(phone_call.get("call_sid"), 64) if phone_call.get("direction") == "outbound" else ""
     _link_campaign_call(session, conversation, data, outcome="completed", provider_call_id=call_sid or None)
+    conversation.goal_reached = goal_reached(conversation)
+    _store_evaluation(session, conversation)
     session.add(conversation)
     session.flush()
     log.info("conversation.recorded", conversation_id=conversation.id, intent=intent, outcome=conversation.outcome,
@@ -579,35 +654,67 @@ def get_conversation(*, session: Session, conversation_id: int) -> Conversation:
     return conversation
 
 
+@dataclass
+class ConversationFilter:
+    """What the Conversations list (page, REST, CSV export) can be narrowed to."""
+
+    external_id: str | None = None
+    customer_id: int | None = None
+    needs_review: bool | None = None
+    outcome: str | None = None
+    intent: str | None = None
+    q: str | None = None
+    evaluation_failed: bool | None = None
+    handed_off: bool | None = None
+    goal_reached: bool | None = None
+
+    def conditions(self) -> list:
+        conditions = []
+        if self.external_id:
+            conditions.append(Conversation.external_id == self.external_id)
+        if self.customer_id is not None:
+            conditions.append(Conversation.customer_id == self.customer_id)
+        if self.needs_review is not None:
+            conditions.append(Conversation.needs_review == self.needs_review)
+        if self.outcome:
+            if self.outcome not in OUTCOMES:
+                raise ValidationFailed(f"Unknown outcome '{self.outcome}' (use one of: {', '.join(OUTCOMES)}).",
+                                       field="outcome")
+            conditions.append(Conversation.outcome == self.outcome)
+        if self.intent:
+            conditions.append(Conversation.intent == self.intent)
+        if self.evaluation_failed is not None:
+            conditions.append(Conversation.evaluation_failed == self.evaluation_failed)
+        if self.handed_off is not None:
+            conditions.append(Conversation.handed_off_at.is_not(None) if self.handed_off
+                              else Conversation.handed_off_at.is_(None))
+        if self.goal_reached is not None:
+            conditions.append(Conversation.goal_reached == self.goal_reached)
+        if self.q and self.q.strip():
+            like = "%" + like_escape(self.q.strip().lower()) + "%"
+            conditions.append(or_(func.lower(Conversation.summary).like(like, escape="\\"),
+                                  func.lower(Conversation.title).like(like, escape="\\"),
+                                  Conversation.external_id.like(like, escape="\\")))
+        return conditions
+
+
+CONVERSATION_ORDER = (sa.func.coalesce(Conversation.started_at, Conversation.created_at).desc(), Conversation.id.desc())
+
+
 def list_conversations(
     *, session: Session, external_id: str | None = None, customer_id: int | None = None,
     needs_review: bool | None = None, outcome: str | None = None, intent: str | None = None,
-    q: str | None = None, limit: int = 25, offset: int = 0,
+    q: str | None = None, evaluation_failed: bool | None = None, handed_off: bool | None = None,
+    goal_reached: bool | None = None, limit: int = 25, offset: int = 0,
 ) -> tuple[list[Conversation], int]:
     """One page of calls, newest first, and the total that match."""
     limit = max(1, min(int(limit), MAX_PAGE))
     offset = max(0, int(offset))
-    conditions = []
-    if external_id:
-        conditions.append(Conversation.external_id == external_id)
-    if customer_id is not None:
-        conditions.append(Conversation.customer_id == customer_id)
-    if needs_review is not None:
-        conditions.append(Conversation.needs_review == needs_review)
-    if outcome:
-        if outcome not in OUTCOMES:
-            raise ValidationFailed(f"Unknown outcome '{outcome}' (use one of: {', '.join(OUTCOMES)}).",
-                                   field="outcome")
-        conditions.append(Conversation.outcome == outcome)
-    if intent:
-        conditions.append(Conversation.intent == intent)
-    if q and q.strip():
-        like = "%" + like_escape(q.strip().lower()) + "%"
-        conditions.append(or_(func.lower(Conversation.summary).like(like, escape="\\"),
-                              func.lower(Conversation.title).like(like, escape="\\"),
-                              Conversation.external_id.like(like, escape="\\")))
-    order = [sa.func.coalesce(Conversation.started_at, Conversation.created_at).desc(), Conversation.id.desc()]
-    items = list(session.exec(select(Conversation).where(*conditions).order_by(*order).limit(limit).offset(offset)))
+    conditions = ConversationFilter(external_id=external_id, customer_id=customer_id, needs_review=needs_review,
+                                    outcome=outcome, intent=intent, q=q, evaluation_failed=evaluation_failed,
+                                    handed_off=handed_off, goal_reached=goal_reached).conditions()
+    items = list(session.exec(select(Conversation).where(*conditions).order_by(*CONVERSATION_ORDER)
+                              .limit(limit).offset(offset)))
     total = session.exec(select(func.count()).select_from(Conversation).where(*conditions)).one()
     return items, total
 
@@ -657,6 +764,7 @@ def _reviewed(conversation: Conversation, user_id: int | None, outcome: str) -> 
     conversation.reviewed_by_id = user_id
     conversation.reviewed_at = utcnow()
     conversation.updated_at = utcnow()
+    conversation.goal_reached = goal_reached(conversation)
 
 
 def _review_customer(session: Session, name: str, phone: str, email: str) -> Customer:

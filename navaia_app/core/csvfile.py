@@ -32,3 +32,33 @@ def open_csv(content: str | bytes) -> tuple[list[str], Iterator[list[str]]]:
     except csv.Error as exc:  # e.g. a lone carriage return in the header row
         raise ValidationFailed(f"The file is not readable CSV ({exc}).", field="file") from exc
     return header, reader
+
+
+# --- writing CSV for spreadsheets -----------------------------------------------------------------
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may read as a formula (OWASP's list)
+
+
+def safe_cell(value) -> str:
+    """A cell a spreadsheet shows as text: formula-like text gets a leading apostrophe (so "+1415…" phone
+    numbers come out as "'+1415…"), None is empty."""
+    if value is None:
+        return ""
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_lines(header: list[str], rows) -> Iterator[str]:
+    """The header and each row as CSV text (one string a row, CRLF-terminated), every cell made safe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def _line(cells) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([safe_cell(cell) for cell in cells])
+        return buffer.getvalue()
+
+    yield _line(header)
+    for row in rows:
+        yield _line(row)

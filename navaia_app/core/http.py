@@ -43,9 +43,10 @@ def create_api() -> FastAPI:
     install_error_handlers(api)
     for router in (health_router, auth_router, users_router, customers_router, tickets_router, bookings_router):
         api.include_router(router)
+    from navaia_app.analytics import api as analytics_api
     from navaia_app.conversations import api as conversations_api, tools_api
 
-    for router in (conversations_api.webhooks_router, conversations_api.router, conversations_api.browser_router,
+    for router in (analytics_api.router, conversations_api.webhooks_router, conversations_api.router, conversations_api.browser_router,
                    tools_api.router):
         api.include_router(router)
     from navaia_app.campaigns import api as campaigns_api

@@ -1,0 +1,315 @@
+"""Call analytics: what became of the calls we placed, when people answer, how long they talk, what it
+cost and how the agent was judged. Read-only aggregate queries over the tables the call pipeline writes.
+
+Definitions (the README's Analytics section says the same):
+- an *attempt* is one try at ringing a customer; *dialled* = attempts that reached the carrier
+  (`placed_at` set). Each dialled attempt ends as one outcome: answered by a person (`completed`),
+  `voicemail`, `voicemail_left`, `no_answer`, `busy`, `failed`; the rest are still under way.
+- *goal reached* = answered attempts whose conversation reached its goal (conversations.service.goal_reached:
+  booking made, ticket raised, the agent's `call_successful`, or every evaluation criterion met).
+- scope: one campaign (all of its attempts, or those placed within a period), or every outbound attempt
+  placed within a period; conversations in scope are the campaign's, or those recorded within the period.
+- hour of day and weekday are the customer's local time (their time zone, else the business zone) at the
+  moment the call was placed, DST included.
+
+Heavy lifting stays in the database: each figure is one GROUP BY over indexed columns; what comes back
+is a few hundred groups at most, whatever the number of calls.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import Session, func, select
+
+from navaia_app.campaigns.models import Campaign, CampaignCall, CampaignCallAttempt
+from navaia_app.conversations.models import Conversation, ConversationEvaluation
+from navaia_app.core.errors import NotFound, ValidationFailed
+from navaia_app.core.settings import get_settings
+from navaia_app.core.types import utcnow
+from navaia_app.customers.models import Customer
+
+OUTCOMES = ("voicemail", "voicemail_left", "no_answer", "busy", "failed")  # shown beside the funnel
+ANSWERED = "completed"  # the attempt outcome that means a person answered
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_PERIOD_DAYS = 30
+MAX_PERIOD_DAYS = 366 * 2
+BUCKET_SECONDS = 900  # 15 minutes: every zone's offset is a multiple, so a bucket lies in one local hour
+
+A = CampaignCallAttempt
+
+
+@dataclass(frozen=True)
+class Scope:
+    campaign_id: int | None = None
+    start: datetime | None = None  # UTC, inclusive
+    end: datetime | None = None  # UTC, exclusive
+
+    def attempts(self) -> list:
+        conditions = [A.placed_at.is_not(None)]
+        if self.campaign_id is not None:
+            conditions.append(A.campaign_id == self.campaign_id)
+        if self.start is not None:
+            conditions.append(A.placed_at >= self.start)
+        if self.end is not None:
+            conditions.append(A.placed_at < self.end)
+        return conditions
+
+    def campaign_conversations(self):
+        return Conversation.campaign_call_id.in_(
+            select(CampaignCall.id).where(CampaignCall.campaign_id == self.campaign_id))
+
+    def conversations(self, column) -> list:
+        """Conditions on conversations (joined to nothing); `column` is when each counts as happening."""
+        conditions = []
+        if self.campaign_id is not None:
+            conditions.append(self.campaign_conversations())
+        if self.start is not None:
+            conditions.append(column >= self.start)
+        if self.end is not None:
+            conditions.append(column < self.end)
+        return conditions
+
+
+# --- the period ------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except Exception:  # a zone removed from tzdata since it was stored
+        return ZoneInfo(get_settings().business_timezone)
+
+
+def business_zone() -> ZoneInfo:
+    return _zone(get_settings().business_timezone)
+
+
+def _moment(value: str | date | datetime | None, field: str, *, end: bool) -> datetime | None:
+    """A date is a whole day in the business zone (the end date is included); a datetime without an
+    offset is business-zone wall-clock time."""
+    if value is None or value == "":
+        return None
+    zone = business_zone()
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        except ValueError:
+            raise ValidationFailed(f"{field} must be a date (YYYY-MM-DD) or an ISO 8601 date and time.",
+                                   field=field) from None
+    if not isinstance(value, datetime):
+        day = value + timedelta(days=1) if end else value
+        return datetime.combine(day, time.min, tzinfo=zone).astimezone(timezone.utc)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone)
+    return value.astimezone(timezone.utc)
+
+
+def period(start: str | date | datetime | None = None, end: str | date | datetime | None = None, *,
+           default_days: int | None = DEFAULT_PERIOD_DAYS, now: datetime | None = None
+           ) -> tuple[datetime | None, datetime | None]:
+    """[start, end) in UTC. Without a start: the last `default_days` days up to `end` (or now), or no
+    bound when `default_days` is None."""
+    start_at, end_at = _moment(start, "start", end=False), _moment(end, "end", end=True)
+    if start_at is None and default_days is not None:
+        end_at = end_at or (now or utcnow())
+        start_at = end_at - timedelta(days=default_days)
+    if start_at is not None and end_at is not None:
+        if end_at <= start_at:
+            raise ValidationFailed("end must be after start.", field="end")
+        if end_at - start_at > timedelta(days=MAX_PERIOD_DAYS):
+            raise ValidationFailed(f"A period is at most {MAX_PERIOD_DAYS} days.", field="start")
+    return start_at, end_at
+
+
+# --- the figures -----------------------------------------------------------------------------------
+
+
+def funnel(*, session: Session, scope: Scope) -> dict[str, int]:
+    """dialled -> answered by a person -> goal reached, with the other outcomes beside them."""
+    rows = session.exec(select(A.outcome, func.count()).where(*scope.attempts()).group_by(A.outcome)).all()
+    by_outcome = {outcome: count for outcome, count in rows}
+    dialled = sum(by_outcome.values())
+    goal = session.exec(select(func.count()).select_from(A).where(
+        *scope.attempts(), A.outcome == ANSWERED,
+        sa.exists().where(Conversation.campaign_call_id == A.campaign_call_id,
+                          Conversation.goal_reached == sa.true()))).one()
+    counts = {"dialled": dialled, "answered": by_outcome.get(ANSWERED, 0)}
+    counts.update({outcome: by_outcome.get(outcome, 0) for outcome in OUTCOMES})
+    counts["goal_reached"] = goal
+    counts["in_progress"] = by_outcome.get(None, 0)
+    return counts
+
+
+def rates(counts: dict[str, int]) -> dict[str, float | None]:
+    def ratio(a: int, b: int) -> float | None:
+        return round(a / b, 4) if b else None
+
+    return {"answer_rate": ratio(counts["answered"], counts["dialled"]),
+            "goal_rate_of_answered": ratio(counts["goal_reached"], counts["answered"]),
+            "goal_rate_of_dialled": ratio(counts["goal_reached"], counts["dialled"]),
+            "voicemail_rate": ratio(counts["voicemail"] + counts["voicemail_left"], counts["dialled"])}
+
+
+def _bucket(session: Session, column):
+    """The 15-minute UTC bucket number of a timestamp column, on either database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.cast(func.floor(sa.extract("epoch", column) / BUCKET_SECONDS), sa.BigInteger)
+    return sa.cast(func.strftime("%s", column), sa.Integer) / BUCKET_SECONDS
+
+
+def answer_heatmap(*, session: Session, scope: Scope) -> list[dict[str, Any]]:
+    """Dialled and answered attempts by weekday x hour of the customer's local time: when to call.
+
+    Grouped in SQL by (customer zone, 15-minute UTC bucket), then each bucket is turned into local time
+    here, with zoneinfo, so DST and half-hour zones come out right on both databases."""
+    bucket = _bucket(session, A.placed_at).label("bucket")
+    answered = func.sum(sa.case((A.outcome == ANSWERED, 1), else_=0))
+    rows = session.exec(
+        select(Customer.timezone, bucket, func.count(), answered)
+        .select_from(A).join(CampaignCall, CampaignCall.id == A.campaign_call_id)
+        .join(Customer, Customer.id == CampaignCall.customer_id)
+        .where(*scope.attempts()).group_by(Customer.timezone, bucket)).all()
+    default = get_settings().business_timezone
+    grid = [[[0, 0] for _hour in range(24)] for _day in range(7)]
+    for zone_name, number, dialled, picked_up in rows:
+        local = datetime.fromtimestamp(int(number) * BUCKET_SECONDS, timezone.utc).astimezone(
+            _zone(zone_name or default))
+        cell = grid[local.weekday()][local.hour]
+        cell[0] += dialled
+        cell[1] += int(picked_up or 0)
+    return [{"weekday": WEEKDAYS[day], "hour": hour, "dialled": cell[0], "answered": cell[1],
+             "answer_rate": round(cell[1] / cell[0], 4) if cell[0] else None}
+            for day in range(7) for hour, cell in enumerate(grid[day])]
+
+
+def _percentiles(session: Session, column, conditions: list, fractions: tuple[float, ...]) -> list[int | None]:
+    """Nearest-rank percentiles (the smallest value with at least that share of values at or below it,
+    i.e. PostgreSQL's percentile_disc), computed in the database."""
+    conditions = [*conditions, column.is_not(None)]
+    if session.get_bind().dialect.name == "postgresql":
+        row = session.exec(select(*[func.percentile_disc(f).within_group(column) for f in fractions])
+                           .where(*conditions)).one()
+        return [int(v) if v is not None else None for v in row]
+    n = session.exec(select(func.count()).where(*conditions)).one()
+    if not n:
+        return [None for _ in fractions]
+    values = []
+    for fraction in fractions:
+        rank = max(1, math.ceil(fraction * n))
+        values.append(session.exec(select(column).where(*conditions).order_by(column)
+                                   .offset(rank - 1).limit(1)).one())
+    return values
+
+
+def talk_time(*, session: Session, scope: Scope) -> dict[str, Any]:
+    """How long answered calls lasted (seconds): median and 90th percentile (nearest rank), and the total."""
+    conditions = [*scope.attempts(), A.outcome == ANSWERED]
+    count, total = session.exec(select(func.count(A.duration_seconds), func.sum(A.duration_seconds))
+                                .where(*conditions)).one()
+    median, p90 = _percentiles(session, A.duration_seconds, conditions, (0.5, 0.9))
+    return {"calls": count, "total_seconds": int(total or 0), "median_seconds": median, "p90_seconds": p90}
+
+
+def _money(value) -> float:
+    return round(float(value or 0), 5)
+
+
+def costs(*, session: Session, scope: Scope, goal_reached: int) -> dict[str, Any]:
+    """What the carrier (Twilio's call price, per currency) and the agent (ElevenLabs credits) charged,
+    per call that reports a cost and per goal reached. Calls that report no cost are left out."""
+    telephony = []
+    for unit, priced, total in session.exec(
+            select(A.cost_unit, func.count(A.cost), func.sum(A.cost))
+            .where(*scope.attempts(), A.cost.is_not(None)).group_by(A.cost_unit)).all():
+        telephony.append({"unit": unit or "USD", "calls": priced, "total": _money(total),
+                          "per_call": _money(float(total) / priced) if priced else None,
+                          "per_goal": _money(float(total) / goal_reached) if goal_reached else None})
+    conditions = scope.conversations(Conversation.created_at)
+    priced, total = session.exec(select(func.count(Conversation.cost), func.sum(Conversation.cost))
+                                 .where(*conditions, Conversation.cost.is_not(None))).one()
+    goals = session.exec(select(func.count()).select_from(Conversation)
+                         .where(*conditions, Conversation.goal_reached == sa.true())).one()
+    agent = {"unit": "credits", "calls": priced, "total": int(total or 0),
+             "per_call": round(int(total) / priced, 2) if priced else None,
+             "per_goal": round(int(total or 0) / goals, 2) if goals and priced else None}
+    return {"telephony": telephony, "agent": agent}
+
+
+def conversation_counts(*, session: Session, scope: Scope) -> dict[str, int]:
+    conditions = scope.conversations(Conversation.created_at)
+
+    def flag(condition):
+        return func.sum(sa.case((condition, 1), else_=0))
+
+    total, goal, handed, failed = session.exec(select(
+        func.count(), flag(Conversation.goal_reached == sa.true()), flag(Conversation.handed_off_at.is_not(None)),
+        flag(Conversation.evaluation_failed == sa.true())).select_from(Conversation).where(*conditions)).one()
+    return {"total": total, "goal_reached": int(goal or 0), "handed_off": int(handed or 0),
+            "evaluation_failed": int(failed or 0)}
+
+
+def evaluations(*, session: Session, scope: Scope) -> dict[str, Any]:
+    """Evaluation criteria results: per criterion overall, and per day (business zone) over time."""
+    E = ConversationEvaluation
+    bucket = _bucket(session, E.occurred_at).label("bucket")
+    conditions = []
+    if scope.campaign_id is not None:
+        conditions.append(E.conversation_id.in_(select(Conversation.id).where(scope.campaign_conversations())))
+    if scope.start is not None:
+        conditions.append(E.occurred_at >= scope.start)
+    if scope.end is not None:
+        conditions.append(E.occurred_at < scope.end)
+    rows = session.exec(select(E.criterion, E.result, bucket, func.count()).where(*conditions)
+                        .group_by(E.criterion, E.result, bucket)).all()
+    zone = business_zone()
+    overall: dict[str, dict[str, int]] = {}
+    daily: dict[tuple[str, str], dict[str, int]] = {}
+    for criterion, result, number, count in rows:
+        day = datetime.fromtimestamp(int(number) * BUCKET_SECONDS, timezone.utc).astimezone(zone).date().isoformat()
+        for target in (overall.setdefault(criterion, {"success": 0, "failure": 0, "unknown": 0}),
+                       daily.setdefault((day, criterion), {"success": 0, "failure": 0, "unknown": 0})):
+            target[result if result in target else "unknown"] += count
+    return {
+        "criteria": [{"criterion": name, **counts} for name, counts in sorted(overall.items())],
+        "by_day": [{"day": day, "criterion": name, **counts} for (day, name), counts in sorted(daily.items())],
+    }
+
+
+def report(*, session: Session, scope: Scope) -> dict[str, Any]:
+    counts = funnel(session=session, scope=scope)
+    return {
+        "period": {"start": scope.start, "end": scope.end, "timezone": get_settings().business_timezone},
+        "counts": counts,
+        "rates": rates(counts),
+        "heatmap": answer_heatmap(session=session, scope=scope),
+        "talk_time": talk_time(session=session, scope=scope),
+        "cost": costs(session=session, scope=scope, goal_reached=counts["goal_reached"]),
+        "conversations": conversation_counts(session=session, scope=scope),
+        "evaluations": evaluations(session=session, scope=scope),
+    }
+
+
+def campaign_report(*, session: Session, campaign_id: int, start=None, end=None) -> dict[str, Any]:
+    """One campaign: all of its calls, or those placed within [start, end] when given."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(f"Campaign {campaign_id} not found.")
+    start_at, end_at = period(start, end, default_days=None)
+    result = report(session=session, scope=Scope(campaign_id=campaign_id, start=start_at, end=end_at))
+    result["campaign"] = {"id": campaign.id, "name": campaign.name, "status": campaign.status}
+    return result
+
+
+def calls_report(*, session: Session, start=None, end=None, now: datetime | None = None) -> dict[str, Any]:
+    """Every outbound call placed within the period (default: the last 30 days)."""
+    start_at, end_at = period(start, end, now=now)
+    return report(session=session, scope=Scope(start=start_at, end=end_at))
