@@ -137,3 +137,19 @@ class ConversationOut(BaseModel):
     termination_reason: str | None = None
     created_at: datetime
     updated_at: datetime
+
+
+class SyncRun(SQLModel, table=True):
+    """One run of the backstop that fetches conversations whose post-call webhook never came."""
+
+    __tablename__ = "elevenlabs_sync_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(index=True))
+    finished_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    status: str = Field(default="running", max_length=12)  # running | ok | failed | skipped
+    listed: int = Field(default=0)  # finished conversations ElevenLabs listed for the window
+    missing: int = Field(default=0)  # of those, without a post_call_transcription in the inbox
+    recovered: int = Field(default=0)  # stored into the inbox by this run
+    recovered_ids: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
+    error: str | None = Field(default=None, max_length=500)

@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     elevenlabs_agent_id: str | None = None
     elevenlabs_agent_phone_number_id: str | None = None
     elevenlabs_api_base_url: str = "https://api.elevenlabs.io"
+    # The backstop for lost post-call webhooks: list the last 24 h of conversations this often (0 = off).
+    elevenlabs_sync_seconds: int = Field(default=300, ge=0, le=86_400)
 
     telephony_provider: Literal["twilio", "elevenlabs", "simulated"] = "simulated"
     twilio_account_sid: str | None = None

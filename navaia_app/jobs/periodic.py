@@ -43,6 +43,25 @@ RECONCILE = PeriodicJob("reconcile-campaigns", "navaia_app.jobs.calls.reconcile_
                         queue=CALLS_QUEUE)
 PERIODIC_JOBS = (*PERIODIC_JOBS, RECONCILE)
 
+
+
+def elevenlabs_sync_job() -> PeriodicJob | None:
+    """The backstop for lost post-call webhooks, every ELEVENLABS_SYNC_SECONDS (None when 0: off)."""
+    from navaia_app.core.settings import get_settings
+
+    seconds = get_settings().elevenlabs_sync_seconds
+    if seconds <= 0:
+        return None
+    return PeriodicJob("sync-elevenlabs-conversations", "navaia_app.jobs.tasks.sync_elevenlabs_conversations",
+                       timedelta(seconds=seconds))
+
+
+def periodic_jobs() -> tuple[PeriodicJob, ...]:
+    """PERIODIC_JOBS, and those the settings switch on."""
+    sync = elevenlabs_sync_job()
+    return (*PERIODIC_JOBS, sync) if sync is not None else PERIODIC_JOBS
+
+
 # Run once whenever a worker starts and whenever Redis comes back empty (restarted without its data):
 # they rebuild from the database whatever work Redis carried.
 STARTUP_JOBS: tuple[tuple[str, str], ...] = (("navaia_app.jobs.calls.reconcile_campaigns", CALLS_QUEUE),)

@@ -85,3 +85,15 @@ def sweep_webhook_inbox() -> int:
         log.info("webhook.swept", requeued=len(due))
         return len(due)
     return 0
+
+
+def sync_elevenlabs_conversations() -> dict[str, object]:
+    """Every ELEVENLABS_SYNC_SECONDS: store the conversations whose post-call webhook never came."""
+    from navaia_app.conversations import backstop
+    from navaia_app.core.settings import get_settings
+
+    if get_settings().elevenlabs_sync_seconds <= 0:  # switched off after this run was booked
+        return {"status": "off"}
+    with session_scope() as session:
+        run = backstop.sync_conversations(session=session)
+        return {"status": run.status, "listed": run.listed, "missing": run.missing, "recovered": run.recovered}

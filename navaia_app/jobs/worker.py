@@ -30,7 +30,7 @@ from tenacity import (
 
 from navaia_app.core.logging import configure_logging, get_logger, log_scope
 from navaia_app.core.settings import get_settings
-from navaia_app.jobs.periodic import PERIODIC_JOBS, run_startup_jobs, schedule_periodic_jobs
+from navaia_app.jobs.periodic import periodic_jobs, run_startup_jobs, schedule_periodic_jobs
 from navaia_app.jobs.queues import QUEUE_NAMES, describe_redis
 
 log = get_logger(__name__)
@@ -112,7 +112,7 @@ class NavaiaWorker(SimpleWorker):
 
 
 def book_periodic_jobs(connection: redis.Redis, *, queues: Sequence[str]) -> None:
-    jobs = tuple(job for job in PERIODIC_JOBS if job.queue in queues)
+    jobs = tuple(job for job in periodic_jobs() if job.queue in queues)
     if not jobs:
         return
     try:

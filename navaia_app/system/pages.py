@@ -68,6 +68,39 @@ def _failed() -> rx.Component:
     )
 
 
+_SYNC_COLOURS = {"ok": "green", "failed": "red", "skipped": "gray", "running": "blue"}
+
+
+def _backstop() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(rx.heading("Lost-webhook backstop", size="4"), rx.spacer(),
+                      rx.badge(S.sync_every, variant="soft"), width="100%", align="center"),
+            rx.text("Lists the last 24 hours of ElevenLabs conversations and stores those whose post-call webhook "
+                    "never came (ELEVENLABS_SYNC_SECONDS).", size="2", color_scheme="gray"),
+            rx.cond(
+                S.sync_runs.length() > 0,
+                rx.box(rx.table.root(
+                    _head("Run (UTC)", "Result", "Listed", "Missing", "Recovered", "Conversations recovered / error"),
+                    rx.table.body(rx.foreach(S.sync_runs, lambda r: rx.table.row(
+                        rx.table.cell(rx.text(r.at, size="1")),
+                        rx.table.cell(rx.badge(r.status, color_scheme=rx.match(
+                            r.status, *[(k, v) for k, v in _SYNC_COLOURS.items()], "gray"))),
+                        rx.table.cell(r.listed), rx.table.cell(r.missing),
+                        rx.table.cell(rx.cond(r.recovered > 0, rx.badge(r.recovered, color_scheme="orange"),
+                                              rx.text("0"))),
+                        rx.table.cell(rx.vstack(
+                            rx.text(r.recovered_ids, size="1", font_family="monospace"),
+                            rx.cond(r.error != "", rx.text(r.error, size="1", color="red")), spacing="0"))))),
+                    width="100%", size="1"), width="100%", overflow_x="auto"),
+                rx.text("No run yet.", size="2", color_scheme="gray"),
+            ),
+            spacing="3", width="100%",
+        ),
+        width="100%",
+    )
+
+
 def _audit() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -116,6 +149,7 @@ def system_page() -> rx.Component:
                 columns=rx.breakpoints(initial="1", md="3"), spacing="4", width="100%",
             ),
             rx.grid(_jobs(), _failed(), columns=rx.breakpoints(initial="1", lg="2"), spacing="4", width="100%"),
+            _backstop(),
             _audit(),
             live_ticker(S.refresh, interval_ms=5000),
             spacing="4", width="100%",

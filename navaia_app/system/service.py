@@ -17,6 +17,7 @@ from navaia_app.audit import service as audit
 from navaia_app.auth.permissions import require
 from navaia_app.core.errors import NotFound, ValidationFailed
 from navaia_app.core.redis import get_redis, redis_available
+from navaia_app.core.settings import get_settings
 from navaia_app.jobs.queues import QUEUE_NAMES
 
 MAX_FAILED_LISTED = 50
@@ -39,6 +40,8 @@ class SystemStatus:
     failed_jobs: list[FailedJob] = field(default_factory=list)
     inbox: dict[str, int] = field(default_factory=dict)  # webhook events by status
     oldest_pending: datetime | None = None
+    sync_every_seconds: int = 0  # the lost-webhook backstop (0: off)
+    sync_runs: list = field(default_factory=list)  # its last runs (conversations.models.SyncRun), newest first
 
 
 def _inbox(session: Session) -> tuple[dict[str, int], datetime | None]:
@@ -51,8 +54,12 @@ def _inbox(session: Session) -> tuple[dict[str, int], datetime | None]:
 
 def system_status(*, session: Session, viewer) -> SystemStatus:
     require(viewer, "view_system")
+    from navaia_app.conversations.backstop import last_runs
+
     inbox, oldest = _inbox(session)
-    status = SystemStatus(redis_ok=redis_available(max_age=0), inbox=inbox, oldest_pending=oldest)
+    status = SystemStatus(redis_ok=redis_available(max_age=0), inbox=inbox, oldest_pending=oldest,
+                          sync_every_seconds=get_settings().elevenlabs_sync_seconds,
+                          sync_runs=last_runs(session=session, limit=5))
     if not status.redis_ok:
         return status
     conn = get_redis()

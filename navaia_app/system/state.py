@@ -46,6 +46,23 @@ class WorkerRow:
     last_heartbeat: str
 
 
+@dataclass
+class SyncRow:
+    at: str
+    status: str
+    listed: int
+    missing: int
+    recovered: int
+    recovered_ids: str
+    error: str
+
+
+def _sync_row(run) -> SyncRow:
+    return SyncRow(at=run.started_at.strftime("%Y-%m-%d %H:%M:%S UTC"), status=run.status, listed=run.listed,
+                   missing=run.missing, recovered=run.recovered, recovered_ids=", ".join(run.recovered_ids[:20]),
+                   error=run.error or "")
+
+
 class SystemState(PagedMixin, AuthState):
     redis_ok: bool = False
     queues: list[QueueRow] = []
@@ -58,6 +75,8 @@ class SystemState(PagedMixin, AuthState):
     audit_rows: list[AuditRow] = []
     audit_action: str = ""
     audit_actions: list[str] = []
+    sync_every: str = ""
+    sync_runs: list[SyncRow] = []
 
     def _load_status(self) -> None:
         with session_scope() as session:
@@ -70,6 +89,8 @@ class SystemState(PagedMixin, AuthState):
         self.inbox_failed = status.inbox.get("failed", 0)
         self.inbox_processed = status.inbox.get("processed", 0)
         self.oldest_pending = status.oldest_pending.strftime("%Y-%m-%d %H:%M UTC") if status.oldest_pending else ""
+        self.sync_every = f"every {status.sync_every_seconds} s" if status.sync_every_seconds else "off"
+        self.sync_runs = [_sync_row(run) for run in status.sync_runs]
 
     def _load_audit(self) -> None:
         with session_scope() as session:
