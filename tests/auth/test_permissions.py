@@ -240,3 +240,29 @@ def test_readme_table_is_the_permissions_table():
     assert match, "README.md needs the roles table between <!-- roles:begin --> and <!-- roles:end -->"
     assert match.group(1).strip() == permissions.markdown_table(), \
         "README's roles table differs from navaia_app/auth/permissions.py: paste permissions.markdown_table()"
+
+
+def test_the_page_refuses_an_agent_with_a_toast_that_says_why(walk_env, make_user):
+    """The Customers page's delete runs the same service: an agent gets the refusal as a toast."""
+    import navaia_app.navaia_app  # noqa: F401  (registers the pages' states)
+    from navaia_app.auth import service as auth_service
+    from navaia_app.customers.state import CustomersState
+
+    agent = make_user(role="agent")
+    with session_scope() as session:
+        token = auth_service.start_session(session=session, user=agent, kind="web")
+    customer_id = _customers(1)[0]
+
+    class Page:  # the state's fields and helpers the handler uses, without a running app
+        session_token = token
+        delete_id, delete_name = customer_id, "Walk"
+        reloads = 0
+        _delete = CustomersState._delete
+
+        def _reload(self):
+            self.reloads += 1
+
+    page = Page()
+    answer = CustomersState.event_handlers["confirm_delete"].fn(page)
+    assert PERMISSIONS["delete_customer"].refusal in str(answer) and "error" in str(answer)
+    assert _customer_exists(customer_id) and page.reloads == 0
