@@ -6,7 +6,10 @@
 - WS  /v1/convai/conversation: the agent's side of a call, in ElevenLabs' protocol: the initiation
   metadata, one spoken reply (audio), then after a few seconds it hangs up (close code 1000).
 - After each call it sends the signed post-call webhook (a raise_ticket outcome) to the URL that
-  POST /_control/webhook {"url": ..., "secret": ...} gave it, as ElevenLabs does.
+  POST /_control/webhook {"url": ..., "secret": ...} gave it, as ElevenLabs does; with "drop": true
+  in that body it loses them instead (as a disabled ElevenLabs webhook would).
+- GET /v1/convai/conversations (list, newest first, `call_start_after_unix`) and
+  GET /v1/convai/conversations/{id}: the finished calls, for the app's lost-webhook backstop.
 Loopback only.
 """
 
@@ -25,7 +28,7 @@ from aiohttp import ClientSession, WSMsgType, web
 
 API_KEY = "e2e-api-key"
 CALL_SECONDS = 4.0
-state: dict = {"webhook": None, "calls": []}
+state: dict = {"webhook": None, "calls": [], "history": {}}
 
 
 async def signed_url(request: web.Request) -> web.Response:
@@ -47,9 +50,6 @@ async def calls(_request: web.Request) -> web.Response:
 
 
 async def post_call_webhook(conversation_id: str) -> None:
-    target = state["webhook"]
-    if not target:
-        return
     doc = {
         "type": "post_call_transcription", "event_timestamp": int(time.time()),
         "data": {
@@ -72,6 +72,10 @@ async def post_call_webhook(conversation_id: str) -> None:
             "conversation_initiation_client_data": {"dynamic_variables": {"channel": "browser"}},
         },
     }
+    state["history"][conversation_id] = doc["data"]
+    target = state["webhook"]
+    if not target or target.get("drop"):
+        return
     body = json.dumps(doc).encode()
     t = int(time.time())
     signature = hmac.new(target["secret"].encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
@@ -107,6 +111,29 @@ async def conversation(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
+def _authorised(request: web.Request) -> bool:
+    return request.headers.get("xi-api-key") == API_KEY
+
+
+async def list_conversations(request: web.Request) -> web.Response:
+    if not _authorised(request):
+        return web.json_response({"detail": {"status": "invalid_api_key"}}, status=401)
+    after = int(request.query.get("call_start_after_unix", "0"))
+    items = [{"agent_id": d["agent_id"], "conversation_id": d["conversation_id"], "status": d["status"],
+              "start_time_unix_secs": d["metadata"]["start_time_unix_secs"], "call_duration_secs": 4,
+              "message_count": len(d["transcript"]), "call_successful": "success"}
+             for d in state["history"].values() if d["metadata"]["start_time_unix_secs"] >= after]
+    items.sort(key=lambda item: -item["start_time_unix_secs"])
+    return web.json_response({"conversations": items, "has_more": False, "next_cursor": None})
+
+
+async def get_conversation(request: web.Request) -> web.Response:
+    if not _authorised(request):
+        return web.json_response({"detail": {"status": "invalid_api_key"}}, status=401)
+    data = state["history"].get(request.match_info["conversation_id"])
+    return web.json_response(data) if data else web.json_response({"detail": "not found"}, status=404)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
@@ -116,6 +143,8 @@ def main() -> None:
     app.router.add_get("/v1/convai/conversation", conversation)
     app.router.add_post("/_control/webhook", control_webhook)
     app.router.add_get("/_control/calls", calls)
+    app.router.add_get("/v1/convai/conversations", list_conversations)
+    app.router.add_get("/v1/convai/conversations/{conversation_id}", get_conversation)
     web.run_app(app, host="127.0.0.1", port=args.port, print=None)
 
 
