@@ -2,6 +2,8 @@
 
 import reflex as rx
 
+from navaia_app.analytics.pages import analytics_page
+from navaia_app.analytics.state import AnalyticsState
 from navaia_app.auth.pages import login_page, register_page
 from navaia_app.auth.settings_pages import settings_page
 from navaia_app.auth.settings_state import SettingsState
@@ -47,6 +49,7 @@ protected(app, routes.BOOKINGS, "Bookings", on_load=[BookingsState.load])(bookin
 protected(app, routes.CAMPAIGNS, "Campaigns", on_load=[CampaignsState.load])(campaigns_page)
 protected(app, routes.CAMPAIGN, "Campaign", on_load=[CampaignDetailState.load])(campaign_page)
 protected(app, routes.CONVERSATIONS, "Conversations", on_load=[ConversationsState.load])(conversations_page)
+protected(app, routes.ANALYTICS, "Analytics", on_load=[AnalyticsState.load])(analytics_page)
 protected(app, routes.SUPPORT_AGENT, "Support Agent", on_load=[SupportAgentState.load])(support_agent_page)
 protected(app, routes.PLAYGROUND, "Playground", on_load=[PlaygroundState.load])(playground_page)
 protected(app, routes.SYSTEM, "System", on_load=[SystemState.load])(system_page)

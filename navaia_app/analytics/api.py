@@ -1,5 +1,7 @@
 """REST API of call analytics and the CSV exports. Thin: the figures live in service.py, the rows in exports.py.
 
+The exports take a bearer token or the web app's session cookie (the pages link to them for download).
+
 Mounted before the conversations router: `/api/v1/conversations/export.csv` must not be read as a
 conversation id."""
 
@@ -12,6 +14,7 @@ from fastapi.responses import StreamingResponse
 
 from navaia_app.analytics import exports, service
 from navaia_app.campaigns import service as campaigns
+from navaia_app.conversations.api import Viewer
 from navaia_app.conversations.service import ConversationFilter
 from navaia_app.core.api import DB, SIGNED_IN_ERRORS, CurrentUser, problem
 from navaia_app.core.types import DbInt, utcnow
@@ -57,7 +60,7 @@ def calls_analytics(
 
 @router.get("/api/v1/campaigns/{campaign_id}/calls.csv", summary="A campaign's calls as CSV", response_class=StreamingResponse,
             responses={**CSV, 404: problem("No such campaign")})
-def campaign_calls_csv(campaign_id: DbInt, user: CurrentUser, session: DB) -> StreamingResponse:
+def campaign_calls_csv(campaign_id: DbInt, user: Viewer, session: DB) -> StreamingResponse:
     campaigns.get_campaign(session=session, campaign_id=campaign_id)
     return _csv(exports.campaign_calls_csv(campaign_id),
                 f"campaign-{campaign_id}-calls-{utcnow():%Y%m%d-%H%M}.csv")
@@ -66,7 +69,7 @@ def campaign_calls_csv(campaign_id: DbInt, user: CurrentUser, session: DB) -> St
 @router.get("/api/v1/conversations/export.csv", summary="The conversations list, as filtered, as CSV",
             response_class=StreamingResponse, responses={**CSV, 422: problem("Bad filter")})
 def conversations_csv(
-    user: CurrentUser,
+    user: Viewer,
     external_id: str | None = Query(None, max_length=128), customer_id: DbInt | None = None,
     needs_review: bool | None = None, outcome: str | None = Query(None, max_length=20),
     intent: str | None = Query(None, max_length=60), q: str | None = Query(None, max_length=200),

@@ -323,7 +323,14 @@ def campaign_page() -> rx.Component:
         rx.hstack(
             rx.link(rx.hstack(rx.icon("arrow-left", size=14), rx.text("Campaigns", size="2"), align="center",
                               spacing="1"), href=routes.CAMPAIGNS, color_scheme="gray"),
-            width="100%",
+            rx.spacer(),
+            rx.link(rx.hstack(rx.icon("chart-column", size=14), rx.text("Analytics", size="2"), align="center",
+                              spacing="1"), href=routes.ANALYTICS + "?campaign_id=" + D.campaign_id.to_string(),
+                    id="campaign-analytics-link"),
+            rx.link(rx.hstack(rx.icon("download", size=14), rx.text("Calls as CSV", size="2"), align="center",
+                              spacing="1"), href="/api/v1/campaigns/" + D.campaign_id.to_string() + "/calls.csv",
+                    is_external=True, id="campaign-calls-csv"),
+            width="100%", spacing="4",
         ),
         rx.hstack(
             rx.vstack(

@@ -264,6 +264,34 @@ def raise_ticket(
             "message": f"Ticket {ticket.id} is open: {ticket.title}. Our team will follow up."}
 
 
+def request_handoff(
+    *, session: Session, binding: CallBinding, reason: Any = "", summary: Any = "", phone: Any = None,
+    conversation_id: Any = None, now: datetime | None = None,
+) -> dict:
+    """The caller asks for a person: the number to transfer to while one is staffed, else a call-back ticket
+    (for the customer the call proves, never one the model names) and when someone will call back."""
+    from navaia_app.handoff import service as handoff
+
+    callback_phone = try_normalize_phone(str(phone)) if phone not in (None, "") and not str(phone).startswith("{{") \
+        else None
+    decision = handoff.request_handoff(
+        session=session, customer=binding.customer, callback_phone=callback_phone or binding.caller_phone,
+        reason=str(reason or ""), summary=str(summary or ""), conversation_id=_conversation_id(session, conversation_id),
+        now=now)
+    if decision.number is not None:
+        who = decision.number.label or "a member of our team"
+        return {"transfer": True, "transfer_number": decision.number.phone, "label": decision.number.label,
+                "message": f"Transferring you to {who} now.",
+                "instruction": f"Call transfer_to_number with {decision.number.phone}."}
+    zone = calls.zone_for(binding.customer)
+    when = spoken_time(decision.callback_at, zone) if decision.callback_at else None
+    answer = {"transfer": False, "ticket_id": decision.ticket_id, "timezone": zone.key,
+              "callback_at": decision.callback_at.astimezone(zone).isoformat() if decision.callback_at else None}
+    answer["message"] = ("Nobody is available to take the call right now. I have asked our team to call you back"
+                         + (f"; someone will call you from {when}." if when else " as soon as someone is available."))
+    return answer
+
+
 def initiation_data(*, session: Session, caller_id: Any) -> dict:
     """conversation_initiation_client_data for an inbound call: who is calling, their open tickets and
     next booking. Every variable is always present (empty for an unknown caller)."""

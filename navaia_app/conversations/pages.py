@@ -11,7 +11,8 @@ from navaia_app.ui.layout import empty_state, field_error, pager
 from navaia_app.ui.live import live_ticker
 
 TABS = (("all", "All calls"), ("review", "Needs review"), ("booking_created", "Booked"),
-        ("ticket_created", "Tickets"), ("not_connected", "Not connected"), ("dismissed", "Dismissed"))
+        ("ticket_created", "Tickets"), ("not_connected", "Not connected"), ("dismissed", "Dismissed"),
+        ("goal_reached", "Goal reached"), ("evaluation_failed", "Evaluation failed"), ("handed_off", "Handed off"))
 
 
 def _header(label: str, **props) -> rx.Component:
@@ -277,6 +278,14 @@ def _detail_dialog() -> rx.Component:
                     spacing="3", align="center", flex_wrap="wrap",
                 ),
                 _created(),
+                rx.cond(S.call_handed_off != "",
+                        rx.hstack(rx.icon("phone-forwarded", size=16), rx.text(S.call_handed_off, size="2"),
+                                  align="center", id="call-handed-off")),
+                rx.hstack(
+                    rx.cond(S.call_goal, rx.badge("Goal reached", color_scheme="green")),
+                    rx.cond(S.call_cost != "", rx.text("Agent cost: ", S.call_cost, size="1", color_scheme="gray")),
+                    spacing="2", align="center",
+                ),
                 _review_box(),
                 rx.cond(S.call_summary != "", rx.text(S.call_summary, size="2")),
                 rx.cond(S.call_audio_url != "",
@@ -292,6 +301,18 @@ def _detail_dialog() -> rx.Component:
                             size="1",
                         ),
                         width="100%",
+                    ),
+                ),
+                rx.cond(
+                    S.call_criteria.length() > 0,
+                    rx.box(
+                        rx.text("Evaluation criteria", size="2", weight="medium", margin_bottom="0.5rem"),
+                        rx.vstack(rx.foreach(S.call_criteria, lambda c: rx.hstack(
+                            rx.badge(c.result, color_scheme=c.color, min_width="5rem", justify="center"),
+                            rx.vstack(rx.text(c.name, size="2", weight="medium"),
+                                      rx.text(c.rationale, size="1", color_scheme="gray"), spacing="0"),
+                            align="start", spacing="3")), spacing="2", width="100%"),
+                        width="100%", id="call-evaluation",
                     ),
                 ),
                 rx.text("Transcript", size="2", weight="medium"),
@@ -326,6 +347,8 @@ def conversations_page() -> rx.Component:
                 type="auto", scrollbars="horizontal", max_width="100%",
             ),
             rx.spacer(),
+            rx.link(rx.button(rx.icon("download", size=14), "Export CSV", variant="soft", size="2"),
+                    href=S.export_url, is_external=True, id="export-conversations"),
             rx.input(rx.input.slot(rx.icon("search", size=16)), placeholder="Search summaries",
                      default_value=S.search, on_change=S.set_search.debounce(300), width=["100%", "240px"],
                      max_length=200, id="call-search"),

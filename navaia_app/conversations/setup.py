@@ -44,6 +44,21 @@ TOOLS = (
     ("raise_ticket", "raise-ticket", f"{BINDING}; issue_summary, issue_details, priority, category, customer_name, "
                                      "customer_phone, customer_email, conversation_id = {{system__conversation_id}}",
      "Opens a ticket and says its number."),
+    ("request_handoff", "request-handoff", f"{BINDING}; reason, summary (the conversation so far), phone (a number "
+                                           "to call back, if the caller gives one), conversation_id = "
+                                           "{{system__conversation_id}}",
+     "When the caller asks for a person: transfer true and transfer_number while a hand-off number is staffed "
+     "(then call transfer_to_number with it); otherwise a call-back ticket and when someone will call back."),
+)
+
+# ElevenLabs system tools to enable on the agent (Tools -> System tools), with what to configure.
+SYSTEM_TOOLS = (
+    ("transfer_to_number", "Add a phone-number transfer whose number is a dynamic variable or, simpler, one entry "
+                           "per hand-off number (Settings -> Hand-off numbers); condition: \"request_handoff answered "
+                           "transfer true\". Transfers are read back from the post-call data (number and time)."),
+    ("voicemail_detection", "Optional with TELEPHONY_PROVIDER=elevenlabs: lets the agent notice an answering machine; "
+                            "the post-call data marks the campaign call voicemail or voicemail_left."),
+    ("end_call", "Lets the agent hang up when the conversation is over."),
 )
 
 OUTBOUND_VARIABLES = ("customer_id", "campaign_id", "campaign_call_id", "call_token")
@@ -72,6 +87,7 @@ class AgentSetupState(AuthState):
     agent_id: str = ""
     fields: list[SetupRow] = []
     tools: list[ToolRow] = []
+    system_tools: list[SetupRow] = []
     secrets_shown: bool = False
     webhook_secret: str = ""
     tools_secret: str = ""
@@ -89,6 +105,7 @@ class AgentSetupState(AuthState):
         self.fields = [SetupRow(name=n, kind=k, text=t) for n, k, t in DATA_COLLECTION]
         self.tools = [ToolRow(name=n, url=f"{base}/api/tools/{path}", body=body, answers=answers)
                       for n, path, body, answers in TOOLS]
+        self.system_tools = [SetupRow(name=n, kind="system", text=t) for n, t in SYSTEM_TOOLS]
         self.secrets_shown, self.webhook_secret, self.tools_secret = False, "", ""
 
     @rx.event
@@ -180,6 +197,14 @@ def voice_agent_setup() -> rx.Component:
                     rx.table.cell(rx.text(t.body, size="1")), rx.table.cell(rx.text(t.answers, size="1"))))),
                 size="1", width="100%",
             ), width="100%", overflow_x="auto"),
+            rx.text("System tools", size="2", weight="medium"),
+            rx.box(rx.table.root(
+                rx.table.header(rx.table.row(rx.table.column_header_cell("System tool"),
+                                             rx.table.column_header_cell("What to configure"))),
+                rx.table.body(rx.foreach(S.system_tools, lambda t: rx.table.row(
+                    rx.table.cell(rx.code(t.name)), rx.table.cell(rx.text(t.text, size="1"))))),
+                size="1", width="100%",
+            ), width="100%", overflow_x="auto", id="system-tools"),
             spacing="3", width="100%",
         ),
         width="100%", id="voice-agent-setup",

@@ -28,6 +28,9 @@ VIEWS = {  # tab -> filters
     "ticket_created": {"outcome": "ticket_created"},
     "not_connected": {"outcome": "not_connected"},
     "dismissed": {"outcome": "dismissed"},
+    "goal_reached": {"goal_reached": True},
+    "evaluation_failed": {"evaluation_failed": True},
+    "handed_off": {"handed_off": True},
 }
 OUTCOME_LABELS = {
     "booking_created": ("Booked", "green"), "ticket_created": ("Ticket raised", "blue"),
@@ -73,6 +76,17 @@ class Turn:
 class Fact:
     label: str
     value: str
+
+
+@dataclass
+class Criterion:
+    name: str
+    result: str
+    color: str
+    rationale: str
+
+
+RESULT_COLORS = {"success": "green", "failure": "red", "unknown": "gray"}
 
 
 @dataclass
@@ -153,6 +167,10 @@ class ConversationsState(PagedMixin, LiveMixin, AuthState):
     call_ticket: str = ""
     call_turns: list[Turn] = []
     call_facts: list[Fact] = []
+    call_criteria: list[Criterion] = []
+    call_handed_off: str = ""
+    call_cost: str = ""
+    call_goal: bool = False
 
     review_mode: str = ""  # "", "booking", "ticket", "dismiss"
     review_values: dict[str, str] = {}
@@ -163,6 +181,16 @@ class ConversationsState(PagedMixin, LiveMixin, AuthState):
 
     def _filters(self) -> dict:
         return {**VIEWS.get(self.view, {}), "q": self.search or None}
+
+    @rx.var
+    def export_url(self) -> str:
+        """The CSV export of the list as filtered now (the same filters as the REST list)."""
+        from urllib.parse import urlencode
+
+        params = {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in VIEWS.get(self.view, {}).items()}
+        if self.search:
+            params["q"] = self.search
+        return "/api/v1/conversations/export.csv" + (f"?{urlencode(params)}" if params else "")
 
     def _reload(self) -> None:
         try:
@@ -249,6 +277,15 @@ class ConversationsState(PagedMixin, LiveMixin, AuthState):
             ]
             self.call_facts = [Fact(label=FACT_LABELS.get(k, k.replace("_", " ").capitalize()), value=str(v))
                                for k, v in (call.data_collection or {}).items()]
+            self.call_criteria = [
+                Criterion(name=name, result=entry.get("result", "unknown"),
+                          color=RESULT_COLORS.get(entry.get("result", "unknown"), "gray"),
+                          rationale=entry.get("rationale", ""))
+                for name, entry in sorted((call.evaluation or {}).items())]
+            self.call_handed_off = (f"Handed off to {display_phone(call.handed_off_to) if call.handed_off_to else 'a person'}"
+                                    f" at {_when(call.handed_off_at)}") if call.handed_off_at else ""
+            self.call_cost = f"{call.cost} credits" if call.cost is not None else ""
+            self.call_goal = call.goal_reached
 
     def _open_from_url(self) -> None:
         try:

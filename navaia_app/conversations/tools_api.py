@@ -90,6 +90,13 @@ class TicketIn(CustomerFields):
     category: str | None = Field(None, max_length=60)
 
 
+class HandoffIn(_CallBody):
+    reason: str | None = Field(None, max_length=500, description="Why the caller wants a person")
+    summary: str | None = Field(None, max_length=8000, description="The conversation so far")
+    phone: str | None = Field(None, max_length=40, description="A number to call back, if the caller gives one")
+    conversation_id: str | None = Field(None, max_length=128, description="{{system__conversation_id}}")
+
+
 class InitiationIn(_Body):
     caller_id: str | None = Field(None, max_length=40)
     agent_id: str | None = Field(None, max_length=128)
@@ -132,10 +139,19 @@ def raise_ticket(body: TicketIn, session: DB) -> dict[str, Any]:
         conversation_id=body.conversation_id)
 
 
+@router.post("/api/tools/request-handoff", dependencies=[Authorized], summary="Hand the caller to a person",
+             description="Inside a hand-off number's staffed hours: `transfer: true` and `transfer_number` (the agent "
+                         "then uses its transfer_to_number system tool). Outside them: a call-back ticket and "
+                         "`callback_at`, when someone will call back.")
+def request_handoff(body: HandoffIn, session: DB) -> dict[str, Any]:
+    return agent_tools.request_handoff(session=session, binding=_binding(session, body), reason=body.reason,
+                                       summary=body.summary, phone=body.phone, conversation_id=body.conversation_id)
+
+
 @router.post("/api/tools/{tool}", dependencies=[Authorized], include_in_schema=False)
 def unknown_tool(tool: str) -> None:
     raise HTTPException(404, f"Unknown tool '{tool[:60]}' (tools: lookup-customer, check-availability, "
-                             "book-appointment, raise-ticket).")
+                             "book-appointment, raise-ticket, request-handoff).")
 
 
 @router.post("/api/webhooks/elevenlabs/initiation", dependencies=[Authorized],

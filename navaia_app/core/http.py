@@ -50,9 +50,11 @@ def create_api() -> FastAPI:
                    tools_api.router):
         api.include_router(router)
     from navaia_app.campaigns import api as campaigns_api
+    from navaia_app.handoff import api as handoff_api
     from navaia_app.telephony import webhooks as telephony_webhooks
 
-    for router in (campaigns_api.router, campaigns_api.customer_calls_router, telephony_webhooks.router):
+    for router in (campaigns_api.router, campaigns_api.customer_calls_router, telephony_webhooks.router,
+                   handoff_api.router):
         api.include_router(router)
     from navaia_app.core.metrics import MetricsMiddleware, router as metrics_router
     from navaia_app.core.security import SecurityMiddleware, TokenBucket

@@ -16,6 +16,7 @@ NAV = [
     ("Bookings", routes.BOOKINGS, "calendar-days"),
     ("Campaigns", routes.CAMPAIGNS, "megaphone"),
     ("Conversations", routes.CONVERSATIONS, "messages-square"),
+    ("Analytics", routes.ANALYTICS, "chart-column"),
     ("Support Agent", routes.SUPPORT_AGENT, "headset"),
     ("Playground", routes.PLAYGROUND, "flask-conical"),
     ("Settings", routes.SETTINGS, "settings"),
