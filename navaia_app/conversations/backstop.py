@@ -36,6 +36,7 @@ WINDOW = timedelta(hours=24)
 PAGE_SIZE = 100  # the API's maximum
 MAX_PAGES = 100  # 10,000 conversations a day; beyond that the next run goes on where this one stopped
 FINISHED = ("done",)  # analysed: what a post_call_transcription carries; "processing" waits for a later run
+MAX_RECOVERED_PER_RUN = 500  # one GET each; what is left waits for the next run (the job stays short)
 KEEP_RUNS = 200
 MAX_IDS_KEPT = 100
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
@@ -169,7 +170,7 @@ def sync_conversations(*, session: Session) -> SyncRun:
             # The inbox is written on its own connection (as by the webhook route): end this read first,
             # or SQLite would refuse this session's later write on a snapshot older than that commit.
             session.commit()
-            recovered, errors = recover(missing, client) if missing else ([], [])
+            recovered, errors = recover(missing[:MAX_RECOVERED_PER_RUN], client) if missing else ([], [])
     except SyncFailed as exc:
         log.warning("elevenlabs_sync.failed", error=str(exc)[:200])
         return _finish(session, run, "failed", error=str(exc)[:500])

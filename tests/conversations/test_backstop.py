@@ -100,12 +100,16 @@ def test_only_finished_conversations_of_the_last_day_are_fetched(history):
     assert fetched == ["/v1/convai/conversations/conv_new"]  # the running one waits for a later run
 
 
-def test_every_page_is_read(history):
+def test_every_page_is_read_and_a_long_backlog_takes_several_runs(history, monkeypatch):
+    from navaia_app.conversations import backstop
+
+    monkeypatch.setattr(backstop, "MAX_RECOVERED_PER_RUN", 200)
     for i in range(230):
         history.add(ticket_call(f"conv_page_{i}")["data"], started=int(time.time()) - 60 - i)
     result = tasks.sync_elevenlabs_conversations()
-    assert result == {"status": "ok", "listed": 230, "missing": 230, "recovered": 230}
+    assert result == {"status": "ok", "listed": 230, "missing": 230, "recovered": 200}
     assert sum(path == "/v1/convai/conversations" for path, _q in history.requests) == 3
+    assert tasks.sync_elevenlabs_conversations() == {"status": "ok", "listed": 230, "missing": 30, "recovered": 30}
     assert _count(WebhookEvent) == 230
 
 
