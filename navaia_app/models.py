@@ -11,6 +11,9 @@ from navaia_app.core.activity import ActivityEntry
 from navaia_app.core.live import DataVersion
 from navaia_app.customers.models import Customer
 from navaia_app.handoff.models import HandoffNumber
+from navaia_app.calendar_feeds.models import CalendarFeed
+from navaia_app.privacy.models import RetentionPolicy
+from navaia_app.webhooks_out.models import OutgoingEvent, WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
 from navaia_app.tickets.models import Ticket
 
 metadata = SQLModel.metadata
@@ -21,4 +24,5 @@ __all__ = [
     "LoginThrottle", "Ticket", "User", "WebhookEvent", "metadata",
     "CallStatusEvent", "CampaignCallAttempt", "DispatchLease",
     "ConversationEvaluation", "HandoffNumber",
+    "CalendarFeed", "OutgoingEvent", "RetentionPolicy", "WebhookDelivery", "WebhookDeliveryAttempt", "WebhookEndpoint",
 ]

@@ -24,7 +24,7 @@ from sqlmodel import Session, func, or_, select
 
 from navaia_app.audit import service as audit
 from navaia_app.bookings.hours import OpeningHours, local_datetime
-from navaia_app.bookings.models import BOOKING_STATUSES, Booking, BookingPatch
+from navaia_app.bookings.models import BOOKING_STATUSES, Booking, BookingOut, BookingPatch
 from navaia_app.conversations.models import Conversation
 from navaia_app.core.activity import ActivityView, delete_activity, list_activity, record_activity
 from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
@@ -34,6 +34,7 @@ from navaia_app.core.logging import get_logger
 from navaia_app.core.settings import get_settings
 from navaia_app.core.types import utcnow
 from navaia_app.customers.models import Customer
+from navaia_app.webhooks_out import outbox
 from navaia_app.tickets.models import SOURCES
 
 log = get_logger(__name__)
@@ -229,6 +230,7 @@ def create_booking(
     record_activity(session, subject_type=SUBJECT, subject_id=booking.id, kind="created", actor_id=actor_id,
                     to_value=status, at=now)
     bump(session, "bookings")  # open pages reload
+    outbox.emit_record(session, "booking.created", BookingOut, booking)  # same transaction: the outbox
     log.info("booking.created", booking_id=booking.id, customer_id=customer_id, source=source, status=status,
              resource=resource, actor_id=actor_id)
     return booking
@@ -529,6 +531,8 @@ def update_booking(
     session.add(booking)
     session.flush()
     bump(session, "bookings")
+    kind = "booking.cancelled" if changed.get("status") == "cancelled" else "booking.updated"
+    outbox.emit_record(session, kind, BookingOut, booking, changed=sorted(changed))
     log.info("booking.updated", booking_id=booking.id, fields=sorted(changed), actor_id=actor_id)
     return booking
 

@@ -25,8 +25,6 @@ import hashlib
 import heapq
 import hmac
 import json
-import os
-import socket
 import time
 import uuid
 from collections import deque
@@ -50,7 +48,7 @@ from navaia_app.campaigns.models import (
     DispatchLease,
 )
 from navaia_app.campaigns.schedule import CallingWindow
-from navaia_app.core import live
+from navaia_app.core import leases, live
 from navaia_app.core.db import get_engine, session_scope
 from navaia_app.core.logging import get_logger, log_scope, mask_phone
 from navaia_app.core.settings import get_settings
@@ -83,32 +81,13 @@ def in_dispatcher() -> bool:
 # --- the lease --------------------------------------------------------------------------------------
 
 
-def _host() -> str:
-    return socket.gethostname()[:60]
-
-
 def run_owner(job_id: str) -> str:
-    return f"run:{_host()}:{os.getpid()}:{job_id}"
+    return leases.process_owner("run", job_id)
 
 
 def _owner_dead(owner: str) -> bool:
     """A dispatcher that ran on this machine in a process that no longer exists."""
-    parts = owner.split(":")
-    if len(parts) < 4 or parts[0] != "run" or parts[1] != _host():
-        return False
-    try:
-        pid = int(parts[2])
-    except ValueError:
-        return False
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return leases.owner_dead(owner, "run")
 
 
 def _lease(session: Session) -> DispatchLease:

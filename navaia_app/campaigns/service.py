@@ -46,6 +46,7 @@ from navaia_app.core.settings import get_settings
 from navaia_app.core.types import fits_db_int, utcnow
 from navaia_app.core.validation import validate_timezone
 from navaia_app.customers.models import Customer
+from navaia_app.webhooks_out import outbox
 
 log = get_logger(__name__)
 
@@ -748,6 +749,11 @@ def complete_if_done(*, session: Session, campaign_id: int, now: datetime | None
                            .values(status="completed", completed_at=now, updated_at=now)).rowcount
     if done:
         bump(session)
+        campaign = session.get(Campaign, campaign_id)
+        counts = call_counts(session=session, campaign_ids=[campaign_id]).get(campaign_id, {})
+        outbox.emit(session, "campaign.completed", {
+            "id": campaign_id, "name": campaign.name if campaign else "", "status": "completed",
+            "completed_at": now.isoformat(), "counts": counts})
         log.info("campaign.completed", campaign_id=campaign_id)
     return bool(done)
 

@@ -27,6 +27,7 @@ from navaia_app.core.settings import get_settings
 from navaia_app.core.types import fits_db_int, utcnow
 from navaia_app.core.validation import display_phone, try_normalize_phone
 from navaia_app.customers.models import Customer
+from navaia_app.webhooks_out import outbox
 
 log = get_logger(__name__)
 
@@ -292,9 +293,27 @@ def process_inbox_event(*, session: Session, event_id: int) -> str:
     event.conversation_id = conversation.id if conversation is not None else None
     session.add(event)
     bump(session, "conversations")
+    if event.event_type == "post_call_transcription" and conversation is not None:
+        outbox.emit(session, "conversation.processed", processed_event_data(conversation))
     log.info("webhook.processed", event_id=event.id, event_type=event.event_type,
              conversation_id=event.conversation_id)
     return "processed"
+
+
+def processed_event_data(conversation: Conversation) -> dict[str, Any]:
+    """What `conversation.processed` tells receivers: the intent, what the call led to, links to it."""
+    base = get_settings().public_base_url.rstrip("/")
+    links = {"conversation": f"{base}/conversations?id={conversation.id}"}
+    if conversation.ticket_id:
+        links["ticket"] = f"{base}/tickets?id={conversation.ticket_id}"
+    if conversation.booking_id:
+        links["booking"] = f"{base}/bookings?id={conversation.booking_id}"
+    return {"id": conversation.id, "external_id": conversation.external_id, "intent": conversation.intent,
+            "outcome": conversation.outcome, "summary": conversation.summary, "customer_id": conversation.customer_id,
+            "ticket_id": conversation.ticket_id, "booking_id": conversation.booking_id,
+            "needs_review": conversation.needs_review, "review_reason": conversation.review_reason,
+            "direction": conversation.direction, "duration_seconds": conversation.duration_seconds,
+            "started_at": conversation.started_at.isoformat() if conversation.started_at else None, "links": links}
 
 
 def record_inbox_failure(*, session: Session, event_id: int, error: str) -> str:

@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     campaign_reconcile_seconds: int = Field(default=15, ge=1, le=3600)
 
     agent_tools_secret: str | None = None
+    # Outgoing webhooks may reach loopback and private addresses (tests, on-premises receivers); off: SSRF.
+    outgoing_webhooks_allow_private: bool = False
     media_dir: str = "./data/media"  # call recordings (post_call_audio); relative to the working directory
 
     session_idle_minutes: int = Field(default=60, ge=1)

@@ -26,6 +26,7 @@ class Customer(SQLModel, table=True):
     notes: str = Field(default="", max_length=2000)
     # Lower-cased name, email and phone digits in one column, so a search reads one column.
     search_text: str = Field(default="", max_length=400, sa_column_kwargs={"server_default": ""})
+    erased_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))  # right to erasure
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(index=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 

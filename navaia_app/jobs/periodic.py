@@ -29,6 +29,8 @@ class PeriodicJob:
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("purge-expired-sessions", "navaia_app.jobs.tasks.purge_expired_sessions", timedelta(hours=1)),
     PeriodicJob("sweep-webhook-inbox", "navaia_app.jobs.tasks.sweep_webhook_inbox", timedelta(minutes=1)),
+    PeriodicJob("sweep-outgoing-webhooks", "navaia_app.jobs.tasks.sweep_outgoing_webhooks", timedelta(seconds=15)),
+    PeriodicJob("purge-past-retention", "navaia_app.jobs.tasks.purge_past_retention", timedelta(days=1)),
 )
 
 
@@ -64,7 +66,8 @@ def periodic_jobs() -> tuple[PeriodicJob, ...]:
 
 # Run once whenever a worker starts and whenever Redis comes back empty (restarted without its data):
 # they rebuild from the database whatever work Redis carried.
-STARTUP_JOBS: tuple[tuple[str, str], ...] = (("navaia_app.jobs.calls.reconcile_campaigns", CALLS_QUEUE),)
+STARTUP_JOBS: tuple[tuple[str, str], ...] = (("navaia_app.jobs.calls.reconcile_campaigns", CALLS_QUEUE),
+                                             ("navaia_app.jobs.tasks.sweep_outgoing_webhooks", DEFAULT_QUEUE))
 FRESH_REDIS_MARKER = "navaia:worker:redis-seen"
 
 

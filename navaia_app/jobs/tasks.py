@@ -97,3 +97,40 @@ def sync_elevenlabs_conversations() -> dict[str, object]:
     with session_scope() as session:
         run = backstop.sync_conversations(session=session)
         return {"status": run.status, "listed": run.listed, "missing": run.missing, "recovered": run.recovered}
+
+
+# --- outgoing webhooks ------------------------------------------------------------------------------
+
+
+def deliver_webhooks(endpoint_id: int) -> dict[str, object]:
+    """Send what is due for one endpoint, in order (safe to run twice: one sender holds the endpoint)."""
+    from navaia_app.core.redis import get_redis
+    from navaia_app.webhooks_out import outbox, service
+
+    try:  # from now on a new kick queues a new job: this one may have looked already
+        get_redis().delete(outbox.KICK_KEY.format(endpoint_id=endpoint_id))
+    except Exception:
+        pass
+    with log_scope(endpoint_id=endpoint_id):
+        report = service.run_endpoint(endpoint_id)
+    return {"delivered": report.delivered, "failed_attempts": report.failed_attempts, "busy": report.busy}
+
+
+def sweep_outgoing_webhooks() -> int:
+    """Every few seconds: wake the senders of endpoints with a delivery due and nobody sending it (a lost
+    kick, a killed worker, a retry whose scheduled job Redis forgot)."""
+    from navaia_app.webhooks_out import outbox, service
+
+    with session_scope() as session:
+        due = service.endpoints_due(session=session, now=utcnow())
+    if due:
+        outbox.kick(due)
+        log.info("webhook_out.swept", endpoints=len(due))
+    return len(due)
+
+
+def purge_past_retention() -> dict[str, object]:
+    """Daily: delete recordings, transcripts and webhook payloads past their retention period."""
+    from navaia_app.privacy import retention
+
+    return retention.purge()

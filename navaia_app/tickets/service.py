@@ -27,7 +27,8 @@ from navaia_app.core.live import bump
 from navaia_app.core.logging import get_logger
 from navaia_app.core.types import utcnow
 from navaia_app.customers.models import Customer
-from navaia_app.tickets.models import SOURCES, TICKET_PRIORITIES, TICKET_STATUSES, Ticket, TicketPatch
+from navaia_app.webhooks_out import outbox
+from navaia_app.tickets.models import SOURCES, TICKET_PRIORITIES, TICKET_STATUSES, Ticket, TicketOut, TicketPatch
 
 log = get_logger(__name__)
 
@@ -153,6 +154,7 @@ def create_ticket(
     record_activity(session, subject_type=SUBJECT, subject_id=ticket.id, kind="created", actor_id=actor_id,
                     to_value=ticket.status, at=created)
     bump(session, "tickets")  # open pages reload
+    outbox.emit_record(session, "ticket.created", TicketOut, ticket)  # same transaction: the outbox
     log.info("ticket.created", ticket_id=ticket.id, source=ticket.source, priority=ticket.priority,
              status=ticket.status, customer_id=customer_id, actor_id=actor_id)
     return ticket
@@ -428,6 +430,7 @@ def update_ticket(
     session.add(ticket)
     session.flush()
     bump(session, "tickets")
+    outbox.emit_record(session, "ticket.updated", TicketOut, ticket, changed=sorted(changed))
     log.info("ticket.updated", ticket_id=ticket.id, fields=sorted(changed), actor_id=actor_id)
     return ticket
 
@@ -469,6 +472,7 @@ def add_comment(*, session: Session, ticket_id: int, body: str, actor_id: int | 
     session.add(ticket)
     session.flush()
     bump(session, "tickets")
+    outbox.emit_record(session, "ticket.updated", TicketOut, ticket, changed=["comments"])
     log.info("ticket.commented", ticket_id=ticket.id, actor_id=actor_id)
     return entry
 
