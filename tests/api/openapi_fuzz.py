@@ -88,6 +88,8 @@ PATH_IDS = {
     "booking_id": "booking",
     "campaign_id": "campaign",
     "conversation_id": "conversation",
+    "endpoint_id": "endpoint",
+    "delivery_id": "delivery",
 }
 
 
@@ -155,7 +157,7 @@ def _seed(client, auth: dict[str, str]) -> dict[str, int]:
 
     def post(path: str, body: dict) -> dict:
         response = client.post(path, json=body, headers=auth)
-        assert response.status_code in (200, 201), (path, response.status_code, response.text)
+        assert response.status_code in (200, 201, 202), (path, response.status_code, response.text)
         return response.json()
 
     customers = [post("/api/v1/customers", {"name": f"Fuzz Customer {i}", "phone": f"+1212555{i:04d}",
@@ -175,8 +177,13 @@ def _seed(client, auth: dict[str, str]) -> dict[str, int]:
                 for i in range(2)]
     campaign = post("/api/v1/campaigns", {"name": "Fuzz campaign", "customer_ids": [c["id"] for c in customers]})
     post("/api/v1/campaigns", {"name": "Second fuzz campaign"})
+    # a public address literal (no DNS lookup); nothing is sent: no Redis, no worker (FUZZ_ENV)
+    endpoint = post("/api/v1/webhook-endpoints", {"url": "http://93.184.215.14/fuzz", "events": ["ticket.created"]})
+    post(f"/api/v1/webhook-endpoints/{endpoint['id']}/test", {})
+    delivery = client.get(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=auth).json()["items"][0]
     return {"customer": customers[0]["id"], "ticket": tickets[0]["id"], "booking": bookings[0]["id"],
-            "campaign": campaign["id"], "conversation": conversation_id}
+            "campaign": campaign["id"], "conversation": conversation_id, "endpoint": endpoint["id"],
+            "delivery": delivery["id"]}
 
 
 def prepare() -> Target:
