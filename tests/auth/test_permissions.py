@@ -353,3 +353,42 @@ def test_the_page_refuses_an_agent_with_a_toast_that_says_why(walk_env, make_use
     answer = CustomersState.event_handlers["confirm_delete"].fn(page)
     assert PERMISSIONS["delete_customer"].refusal in str(answer) and "error" in str(answer)
     assert _customer_exists(customer_id) and page.reloads == 0
+
+
+# Every operation of these, whatever its method, is an admin's (the contract's list); settings are read by all.
+ADMIN_ONLY_PATHS = ("/api/v1/users", "/api/v1/webhook-endpoints")
+ADMIN_ONLY_SUFFIXES = ("/export", "/erase")
+
+
+def _admin_only(path: str, method: str) -> bool:
+    if path.startswith(ADMIN_ONLY_PATHS) or path.endswith(ADMIN_ONLY_SUFFIXES):
+        return True
+    return path.startswith("/api/v1/settings/") and method != "get"
+
+
+def test_every_admin_route_refuses_an_agent(walk_env, api_client, make_user, login):
+    """A sweep of the OpenAPI schema: an agent's token gets 403 on every admin-only operation (422 only where
+    the body is checked first, which changes nothing either), never a 2xx and never a 404 that would tell
+    which records exist. The walks above prove the same services refuse; this proves no route skips them."""
+    admin, agent = login(make_user(role="admin").email), login(make_user(role="agent").email)
+    customer_id = _customers(1)[0]
+    ids = {"customer_id": customer_id, "user_id": 1, "endpoint_id": 1, "delivery_id": 1}
+    endpoint = api_client.post("/api/v1/webhook-endpoints", headers=admin,
+                               json={"url": "https://hooks.example.com/in", "events": ["ticket.created"]})
+    if endpoint.status_code == 201:
+        ids["endpoint_id"] = endpoint.json()["id"]
+    paths = api_client.get("/api/openapi.json").json()["paths"]
+    swept = []
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete") or not _admin_only(path, method):
+                continue
+            url = path.format(**ids)
+            has_body = "requestBody" in operation
+            response = api_client.request(method.upper(), url, headers=agent, json={} if has_body else None)
+            allowed = {403, 422} if has_body else {403}
+            assert response.status_code in allowed, (method, path, response.status_code, response.text[:200])
+            swept.append(f"{method} {path}")
+    assert "post /api/v1/users" in swept and len(swept) >= 5, swept
+    with session_scope() as session:
+        assert session.get(Customer, customer_id) is not None
