@@ -5,7 +5,7 @@ from sqlmodel import SQLModel
 from navaia_app.audit.models import AuditEntry
 from navaia_app.auth.models import AuthSession, LoginThrottle, User
 from navaia_app.bookings.models import Booking
-from navaia_app.campaigns.models import CallStatusEvent, Campaign, CampaignCall, CampaignCallAttempt, DispatchLease
+from navaia_app.campaigns.models import Campaign
 from navaia_app.conversations.models import Conversation, ConversationEvaluation, WebhookEvent
 from navaia_app.core.activity import ActivityEntry
 from navaia_app.core.live import DataVersion
@@ -14,6 +14,7 @@ from navaia_app.handoff.models import HandoffNumber
 from navaia_app.calendar_feeds.models import CalendarFeed
 from navaia_app.privacy.models import RetentionPolicy
 from navaia_app.webhooks_out.models import OutgoingEvent, WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
+from navaia_app.outreach.models import CallStatusEvent, CampaignCall, CampaignCallAttempt, DispatchLease
 from navaia_app.tickets.models import Ticket
 
 metadata = SQLModel.metadata

@@ -47,7 +47,7 @@ def body_template(target: int = TARGET_BODY) -> tuple[bytes, bytes]:
 
 def signed(before: bytes, after: bytes, conversation_id: str, secret: str = WEBHOOK_SECRET) -> tuple[bytes, str]:
     """The body for `conversation_id` and its `ElevenLabs-Signature` header (t=<unix s>,v0=<HMAC-SHA256>)."""
-    from navaia_app.conversations.webhook import sign
+    from navaia_app.core.signing import sign_elevenlabs as sign
 
     body = before + conversation_id.encode() + after
     return body, sign(body, secret, int(time.time()))

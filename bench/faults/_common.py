@@ -203,7 +203,7 @@ def webhook_body(conversation_id: str) -> bytes:
 
 
 def signature(body: bytes, secret: str = SECRET) -> str:
-    from navaia_app.conversations.webhook import sign
+    from navaia_app.core.signing import sign_elevenlabs as sign
 
     return sign(body, secret, int(time.time()))
 

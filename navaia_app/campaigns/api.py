@@ -12,6 +12,7 @@ from navaia_app.campaigns.models import CampaignCallOut, CampaignIn, CampaignOut
 from navaia_app.core.types import DB_INT_MAX, DbInt
 from navaia_app.core.api import DB, FORBIDDEN, SIGNED_IN_ERRORS, CurrentUser, problem
 from navaia_app.core.errors import ValidationFailed
+from navaia_app.outreach import calls
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"], responses=SIGNED_IN_ERRORS)
 customer_calls_router = APIRouter(prefix="/api/v1/customers", tags=["campaigns"], responses=SIGNED_IN_ERRORS)
@@ -146,5 +147,5 @@ def list_calls(
                             responses={404: problem("No such customer"),
                                        409: problem("Do not call, or already on a call")})
 def call_customer(customer_id: DbInt, user: CurrentUser, session: DB) -> CampaignCallOut:
-    call = service.call_customer_now(session=session, customer_id=customer_id, requested_by_id=user.id)
+    call = calls.call_customer_now(session=session, customer_id=customer_id, requested_by_id=user.id)
     return CampaignCallOut.model_validate(call)

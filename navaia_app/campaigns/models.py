@@ -11,18 +11,15 @@ from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
 from navaia_app.core.types import DbInt, utc_column, utcnow
+from navaia_app.outreach.models import (  # noqa: F401  (the call tables live with the pipeline)
+    CallStatusEvent,
+    CampaignCall,
+    CampaignCallAttempt,
+    DispatchLease,
+)
+from navaia_app.outreach.outcomes import RETRYABLE_OUTCOMES
 
 CAMPAIGN_STATUSES = ("draft", "scheduled", "running", "paused", "completed", "cancelled")
-CALL_STATUSES = (
-    "pending", "queued", "ringing", "in_progress", "completed", "busy",
-    "no_answer", "failed", "voicemail", "skipped", "cancelled",
-)
-# What a finished attempt can end as; the ones a retry policy may name.
-FINAL_OUTCOMES = ("completed", "busy", "no_answer", "failed", "voicemail")
-RETRYABLE_OUTCOMES = ("busy", "no_answer", "failed", "voicemail")
-ACTIVE_CALL_STATUSES = ("queued", "ringing", "in_progress")
-OPEN_CALL_STATUSES = ("pending", *ACTIVE_CALL_STATUSES)  # a campaign is not done while one of these is left
-DONE_CALL_STATUSES = ("completed", "busy", "no_answer", "failed", "voicemail", "skipped", "cancelled")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 AUDIENCE_TYPES = ("all", "filters", "customers", "csv")
 
@@ -61,100 +58,6 @@ class Campaign(SQLModel, table=True):
     snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
     paused_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     cancelled_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-
-
-class CampaignCall(SQLModel, table=True):
-    """One customer to call in a campaign (or, with no campaign, a one-off "Call now")."""
-
-    __tablename__ = "campaign_calls"
-    __table_args__ = (
-        sa.UniqueConstraint("campaign_id", "customer_id", name="uq_campaign_calls_campaign_customer"),
-        sa.Index("ix_campaign_calls_due", "status", "next_attempt_at"),
-        sa.Index("ix_campaign_calls_campaign_status_due", "campaign_id", "status", "next_attempt_at"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    campaign_id: int | None = Field(default=None, foreign_key="campaigns.id", index=True, ondelete="CASCADE")
-    customer_id: int = Field(foreign_key="customers.id", index=True, ondelete="CASCADE")
-    status: str = Field(default="pending", max_length=16)  # 16: "voicemail_left"
-    attempts: int = Field(default=0)  # attempts that reached the provider (what the retry policy counts)
-    last_outcome: str | None = Field(default=None, max_length=40)
-    skip_reason: str | None = Field(default=None, max_length=200)
-    provider_call_id: str | None = Field(default=None, max_length=64, index=True)
-    conversation_id: int | None = Field(default=None, foreign_key="conversations.id", ondelete="SET NULL")
-    variables: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
-    next_attempt_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-    duration_seconds: int | None = Field(default=None)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
-    # Added by the campaigns work (migration 5a):
-    tries: int = Field(default=0)  # attempt rows created (numbers them; includes tries the provider refused)
-    last_detail: str | None = Field(default=None, max_length=300)
-    last_attempt_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-    requested_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
-
-
-class CampaignCallAttempt(SQLModel, table=True):
-    """One try at ringing a customer. Its idempotency key is what makes a retried job harmless:
-    the key exists before the provider is asked, and a second job for it finds the row and stops."""
-
-    __tablename__ = "campaign_call_attempts"
-    __table_args__ = (
-        sa.UniqueConstraint("campaign_call_id", "number", name="uq_campaign_call_attempts_call_number"),
-        sa.Index("ix_campaign_call_attempts_status", "status"),
-        # analytics: a campaign's attempts, or everyone's, over a period (analytics/service.py)
-        sa.Index("ix_campaign_call_attempts_campaign_placed", "campaign_id", "placed_at"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    campaign_call_id: int = Field(foreign_key="campaign_calls.id", index=True, ondelete="CASCADE")
-    campaign_id: int | None = Field(default=None, foreign_key="campaigns.id", index=True, ondelete="CASCADE")
-    number: int = Field(default=1)
-    idempotency_key: str = Field(max_length=64, sa_column_kwargs={"unique": True})
-    provider: str = Field(max_length=20)
-    # placing -> ringing -> in_progress -> ended; not_placed when the provider never took it
-    status: str = Field(default="placing", max_length=12)
-    provider_call_id: str | None = Field(default=None, max_length=64, sa_column_kwargs={"unique": True})
-    outcome: str | None = Field(default=None, max_length=16)
-    detail: str | None = Field(default=None, max_length=300)
-    external_conversation_id: str | None = Field(default=None, max_length=128)
-    duration_seconds: int | None = Field(default=None)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
-    placed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True, index=True))
-    answered_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-    ended_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
-    # Added by the call-analytics release (migration 8a_call_analytics): what the carrier charged, when it says.
-    cost: float | None = Field(default=None, sa_column=sa.Column(sa.Numeric(12, 5), nullable=True))
-    cost_unit: str | None = Field(default=None, max_length=8)  # ISO currency, e.g. USD
-
-
-class CallStatusEvent(SQLModel, table=True):
-    """Provider callbacks already seen: a repeated (call, status) changes nothing."""
-
-    __tablename__ = "call_status_events"
-    __table_args__ = (
-        sa.UniqueConstraint("provider", "provider_call_id", "status", name="uq_call_status_events_key"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    provider: str = Field(max_length=20)
-    provider_call_id: str = Field(max_length=64)
-    status: str = Field(max_length=40)
-    response: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))  # TwiML answered
-    received_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
-
-
-class DispatchLease(SQLModel, table=True):
-    """Who runs the dispatcher now (one at a time), until when, and its pacing clock."""
-
-    __tablename__ = "dispatch_leases"
-
-    name: str = Field(primary_key=True, max_length=40)
-    owner: str = Field(default="", max_length=200)
-    expires_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
-    pacing: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
 
 # --- REST schemas ------------------------------------------------------------------------------

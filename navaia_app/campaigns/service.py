@@ -1,34 +1,26 @@
-"""Campaigns: every rule about who is called, when, how often, and what a call's outcome means.
+"""Campaigns: what to call and why: drafts, the audience and its snapshot, calling windows, the retry
+policy, pause/resume/cancel, and the figures of a running campaign.
 
-The dispatcher (dispatcher.py) places the calls; this module decides everything else: the
-audience snapshot, the calling windows, the retry policy, pause/resume/cancel, "Call now", and
-how a provider's report (a Twilio callback, the simulated carrier, an ElevenLabs post-call
-webhook) changes a call.
+The outbound pipeline (navaia_app/outreach) does the calling for every purpose: eligibility, the
+call and attempt state machine, the dispatcher, the providers' reports. It asks this module's
+rules through the campaign policy (campaigns/policy.py).
 """
 
 from __future__ import annotations
 
 import csv
 import re
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-import phonenumbers
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlmodel import Session, func, or_, select
 
 from navaia_app.audit import service as audit
 from navaia_app.auth import permissions
 from navaia_app.campaigns.models import (
-    ACTIVE_CALL_STATUSES,
     AUDIENCE_TYPES,
-    CALL_STATUSES,
-    FINAL_OUTCOMES,
-    OPEN_CALL_STATUSES,
-    RETRYABLE_OUTCOMES,
     WEEKDAYS,
     Campaign,
     CampaignCall,
@@ -38,14 +30,23 @@ from navaia_app.campaigns.models import (
     CampaignPatch,
 )
 from navaia_app.campaigns.schedule import CallingWindow
-from navaia_app.core import live
 from navaia_app.core.csvfile import open_csv
 from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
-from navaia_app.core.logging import get_logger, mask_phone
+from navaia_app.core.logging import get_logger
 from navaia_app.core.settings import get_settings
 from navaia_app.core.types import fits_db_int, utcnow
 from navaia_app.core.validation import validate_timezone
 from navaia_app.customers.models import Customer
+from navaia_app.outreach import states
+from navaia_app.outreach.calls import RESERVED_VARIABLES, bump, kick_after_commit
+from navaia_app.outreach.eligibility import check_eligibility, customer_zone
+from navaia_app.outreach.outcomes import (
+    CALL_STATUSES,
+    DONE_CALL_STATUSES,
+    OPEN_CALL_STATUSES,
+    RETRYABLE_OUTCOMES,
+    normalize_outcome,
+)
 from navaia_app.webhooks_out import outbox
 
 log = get_logger(__name__)
@@ -56,26 +57,8 @@ MAX_CONCURRENT = 1000
 MAX_ATTEMPTS = 10
 MAX_VARIABLES = 50
 MAX_CSV_ROWS = 50_000
-RESERVED_VARIABLES = ("customer_id", "campaign_id", "campaign_call_id", "customer_name")
 VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-OUTCOME_ALIASES = {"no-answer": "no_answer", "noanswer": "no_answer", "in-progress": "in_progress",
-                   "canceled": "failed", "machine": "voicemail", "answering_machine": "voicemail"}
-# Outcomes in these words never deserve another try, whatever the policy says.
-NOT_RETRYABLE_DETAILS = ("invalid number", "authentication failed", "not configured", "outcome unknown")
-
-
-_deferred_bumps: ContextVar[list | None] = ContextVar("navaia_campaign_bumps", default=None)
-
-
-def bump(session: Session) -> None:
-    """Tell open campaign pages that something changed (the dispatcher batches these)."""
-    deferred = _deferred_bumps.get()
-    if deferred is not None:
-        deferred.append(1)
-        return
-    live.bump(session, "campaigns")
 
 
 # --- validation ----------------------------------------------------------------------------------
@@ -191,7 +174,7 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
             out[key] = value
     if "retry_on" in data and data["retry_on"] is not None:
         names = data["retry_on"].split(",") if isinstance(data["retry_on"], str) else list(data["retry_on"])
-        names = [OUTCOME_ALIASES.get(n.strip(), n.strip()) for n in names if n and n.strip()]
+        names = [normalize_outcome(n) for n in names if n and n.strip()]
         bad = [n for n in names if n not in RETRYABLE_OUTCOMES]
         if bad:
             errors["retry_on"] = f"Retries can follow: {', '.join(RETRYABLE_OUTCOMES)} (not {', '.join(bad)})."
@@ -349,8 +332,7 @@ def progress_of(counts: dict[str, int]) -> float:
     total = sum(counts.values())
     if not total:
         return 0.0
-    done = sum(counts.get(s, 0) for s in ("completed", "busy", "no_answer", "failed", "voicemail", "skipped",
-                                           "cancelled"))
+    done = sum(counts.get(s, 0) for s in DONE_CALL_STATUSES)
     return round(100.0 * done / total, 1)
 
 
@@ -547,26 +529,21 @@ def _resolve_csv(session: Session, audience: dict[str, Any], report: dict[str, i
     return out
 
 
-def _valid_phone(phone: str) -> bool:
-    if not E164.match(phone or ""):
-        return False
-    try:
-        return phonenumbers.is_valid_number(phonenumbers.parse(phone, None))
-    except phonenumbers.NumberParseException:
-        return False
-
-
 def window_of(campaign: Campaign) -> CallingWindow:
+    """The campaign's calling window (read in each customer's zone)."""
     return CallingWindow.of(campaign.calling_window_start, campaign.calling_window_end, campaign.calling_days)
 
 
-def customer_zone(customer_timezone: str | None) -> str:
-    return customer_timezone or get_settings().business_timezone
+class _Contact(NamedTuple):
+    phone: str
+    timezone: str | None
+    do_not_call: bool
 
 
 def snapshot_audience(*, session: Session, campaign: Campaign, now: datetime) -> dict[str, Any]:
     """One campaign-call row per customer the campaign will call (and one, skipped with its reason,
-    per customer it must not: do-not-call, invalid number). Returns the snapshot report."""
+    per customer it must not: outreach.eligibility says who, the same rule the dispatcher applies
+    again before dialling). Returns the snapshot report: audience size, included, excluded by reason."""
     audience = campaign.audience or {"type": "all"}
     kind = audience.get("type", "all")
     excluded: dict[str, int] = {}
@@ -582,12 +559,12 @@ def snapshot_audience(*, session: Session, campaign: Campaign, now: datetime) ->
     for cid, variables in wanted:
         variables_by_id.setdefault(cid, variables)
     ids = list(variables_by_id)
-    customers: dict[int, tuple[str, str | None, bool]] = {}
+    customers: dict[int, _Contact] = {}
     for start in range(0, len(ids), 900):
         chunk = ids[start:start + 900]
         for cid, phone, zone, dnc in session.exec(select(Customer.id, Customer.phone, Customer.timezone,
                                                          Customer.do_not_call).where(Customer.id.in_(chunk))):
-            customers[cid] = (phone, zone, dnc)
+            customers[cid] = _Contact(phone, zone, dnc)
     missing = len(ids) - len(customers)
     if missing:
         excluded["not_found"] = excluded.get("not_found", 0) + missing
@@ -599,27 +576,18 @@ def snapshot_audience(*, session: Session, campaign: Campaign, now: datetime) ->
     for cid in ids:
         if cid not in customers:
             continue
-        phone, zone, dnc = customers[cid]
-        status, reason, due = "pending", None, None
-        if dnc:
-            status, reason = "skipped", "do not call"
-        elif not _valid_phone(phone):
-            status, reason = "skipped", "invalid number"
+        verdict = check_eligibility(contact=customers[cid], channel="call", now=begin, window=window,
+                                    openings=openings)
+        if verdict.verdict == "never":
+            status = "skipped"
+            excluded[verdict.code] = excluded.get(verdict.code, 0) + 1
         else:
-            tz = customer_zone(zone)
-            if tz not in openings:
-                openings[tz] = window.next_opening(begin, tz)
-            due = openings[tz]
-            if due is None:
-                status, reason = "skipped", "no calling day in the window"
-        if status == "skipped":
-            key = reason.replace(" ", "_")
-            excluded[key] = excluded.get(key, 0) + 1
-        else:
+            status = "pending"
             included += 1
+        assert status in states.INITIAL_CALL_STATUSES
         rows.append({"campaign_id": campaign.id, "customer_id": cid, "status": status, "attempts": 0, "tries": 0,
-                     "skip_reason": reason, "variables": variables_by_id[cid], "next_attempt_at": due,
-                     "created_at": now, "updated_at": now})
+                     "skip_reason": verdict.reason, "variables": variables_by_id[cid], "next_attempt_at": verdict.at,
+                     "purpose": "campaign", "claims": {}, "created_at": now, "updated_at": now})
     for start in range(0, len(rows), 2000):
         session.execute(sa.insert(CampaignCall), rows[start:start + 2000])
     report = {"audience": len(ids) + unresolved, "included": included, "excluded": excluded,
@@ -630,30 +598,6 @@ def snapshot_audience(*, session: Session, campaign: Campaign, now: datetime) ->
 
 
 # --- running a campaign ---------------------------------------------------------------------------
-
-
-def kick_after_commit(session: Session) -> None:
-    """Wake the dispatcher once this unit of work is committed (so it sees what was written)."""
-    from navaia_app.campaigns import dispatcher
-
-    if session.info.get("navaia_kick_registered"):
-        return
-    session.info["navaia_kick_registered"] = True
-
-    def _after_commit(_session) -> None:
-        session.info.pop("navaia_kick_registered", None)
-        try:
-            dispatcher.kick(reason="commit")
-        except Exception as exc:  # the reconciler picks the work up; never fail the caller's request
-            log.warning("dispatcher.kick_failed", error=f"{type(exc).__name__}: {exc}"[:200])
-
-    def _after_rollback(_session) -> None:
-        session.info.pop("navaia_kick_registered", None)
-        if event.contains(session, "after_commit", _after_commit):
-            event.remove(session, "after_commit", _after_commit)
-
-    event.listen(session, "after_commit", _after_commit, once=True)
-    event.listen(session, "after_soft_rollback", _after_rollback, once=True)
 
 
 def start_campaign(*, session: Session, campaign_id: int, now: datetime | None = None, actor=None) -> Campaign:
@@ -731,7 +675,7 @@ def cancel_campaign(*, session: Session, campaign_id: int, actor=None) -> Campai
     session.add(campaign)
     session.flush()
     cancelled = session.execute(sa.update(CampaignCall).where(
-        CampaignCall.campaign_id == campaign.id, CampaignCall.status == "pending").values(
+        CampaignCall.campaign_id == campaign.id, CampaignCall.status.in_(states.allowed_from("cancelled", "pending"))).values(
         status="cancelled", skip_reason="campaign cancelled", next_attempt_at=None, updated_at=now)).rowcount
     bump(session)
     log.info("campaign.cancelled", campaign_id=campaign.id, calls_cancelled=cancelled)
@@ -768,61 +712,6 @@ def start_due_scheduled(*, session: Session, now: datetime) -> list[int]:
     return ids
 
 
-# --- one call now --------------------------------------------------------------------------------
-
-
-def call_customer_now(*, session: Session, customer_id: int, requested_by_id: int | None = None) -> CampaignCall:
-    """"Call now": one outbound call to one customer through the same path as a campaign's calls."""
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        raise NotFound(f"Customer {customer_id} not found.")
-    if customer.do_not_call:
-        raise Conflict(f"{customer.name} is on the do-not-call list.", field="do_not_call")
-    if not _valid_phone(customer.phone):
-        raise ValidationFailed(f"{customer.name}'s phone number cannot be called.", field="phone")
-    busy = session.exec(select(CampaignCall.id).where(CampaignCall.customer_id == customer_id,
-                                                      CampaignCall.status.in_(ACTIVE_CALL_STATUSES)).limit(1)).first()
-    waiting = session.exec(select(CampaignCall.id).where(
-        CampaignCall.customer_id == customer_id, CampaignCall.campaign_id.is_(None),
-        CampaignCall.status == "pending").limit(1)).first()
-    if busy is not None or waiting is not None:
-        raise Conflict(f"{customer.name} is already being called.", field="customer_id")
-    now = utcnow()
-    call = CampaignCall(campaign_id=None, customer_id=customer.id, status="pending", next_attempt_at=now,
-                        requested_by_id=requested_by_id, created_at=now, updated_at=now)
-    session.add(call)
-    session.flush()
-    bump(session)
-    kick_after_commit(session)
-    log.info("call.requested", campaign_call_id=call.id, customer_id=customer.id, phone=mask_phone(customer.phone))
-    return call
-
-
-def hang_up_call(*, session: Session, campaign_call_id: int) -> CampaignCall:
-    from navaia_app.telephony import PlacementError, get_provider
-
-    call = session.get(CampaignCall, campaign_call_id)
-    if call is None:
-        raise NotFound(f"Call {campaign_call_id} not found.")
-    attempt = latest_attempt(session=session, campaign_call_id=call.id)
-    if call.status not in ("ringing", "in_progress") or attempt is None or not attempt.provider_call_id:
-        raise Conflict("Only a ringing or answered call can be hung up.", field="status")
-    provider = get_provider(attempt.provider)
-    try:
-        provider.hang_up(attempt.provider_call_id, answered=call.status == "in_progress")
-    except PlacementError as exc:
-        raise Conflict(f"The call could not be hung up: {exc.reason}") from exc
-    if provider.pollable or attempt.provider == "simulated":
-        duration = None
-        if attempt.answered_at:
-            duration = int((utcnow() - attempt.answered_at).total_seconds())
-        record_call_outcome(session=session, outcome="completed" if call.status == "in_progress" else "failed",
-                            provider_call_id=attempt.provider_call_id, duration_seconds=duration,
-                            detail="hung up from Navaia")
-    log.info("call.hung_up", campaign_call_id=call.id)
-    return call
-
-
 # --- listing calls -------------------------------------------------------------------------------
 
 
@@ -846,11 +735,6 @@ def list_calls(*, session: Session, campaign_id: int | None, status: str | None 
     return list(rows), total
 
 
-def latest_attempt(*, session: Session, campaign_call_id: int) -> CampaignCallAttempt | None:
-    return session.exec(select(CampaignCallAttempt).where(CampaignCallAttempt.campaign_call_id == campaign_call_id)
-                        .order_by(CampaignCallAttempt.number.desc()).limit(1)).first()
-
-
 def campaign_stats(*, session: Session, campaign_id: int, now: datetime | None = None) -> dict[str, Any]:
     """Live figures for the campaign page: counts, progress, retries waiting, calls in the last minute."""
     now = now or utcnow()
@@ -866,179 +750,18 @@ def campaign_stats(*, session: Session, campaign_id: int, now: datetime | None =
             "retrying": retrying, "calls_last_minute": last_minute, "attempts_placed": placed}
 
 
-def call_variables(*, call: CampaignCall, customer: Customer, campaign: Campaign | None) -> dict[str, str]:
-    """The dynamic variables the agent gets on this call."""
-    variables: dict[str, str] = {}
-    if campaign is not None:
-        variables.update({k: str(v) for k, v in (campaign.variables or {}).items()})
-    variables.update({k: str(v) for k, v in (call.variables or {}).items()})
-    variables.update({
-        "customer_id": str(customer.id),
-        "campaign_id": str(call.campaign_id) if call.campaign_id is not None else "",
-        "campaign_call_id": str(call.id),
-        "customer_name": customer.name,
-    })
-    return variables
-
-
-# --- what became of a call -----------------------------------------------------------------------
-
-
-def _find_call(session: Session, campaign_call_id: int | None, provider_call_id: str | None,
-               attempt_key: str | None = None) -> tuple[CampaignCall | None, CampaignCallAttempt | None]:
-    attempt = None
-    if provider_call_id:
-        attempt = session.exec(select(CampaignCallAttempt).where(
-            CampaignCallAttempt.provider_call_id == provider_call_id)).first()
-    if attempt is None and attempt_key:
-        attempt = session.exec(select(CampaignCallAttempt).where(
-            CampaignCallAttempt.idempotency_key == attempt_key)).first()
-    call = None
-    if attempt is not None:
-        call = session.get(CampaignCall, attempt.campaign_call_id)
-    if call is None and campaign_call_id is not None:
-        call = session.get(CampaignCall, campaign_call_id)
-    if call is None and provider_call_id:
-        call = session.exec(select(CampaignCall).where(CampaignCall.provider_call_id == provider_call_id)).first()
-    if call is not None and attempt is None:
-        attempt = latest_attempt(session=session, campaign_call_id=call.id)
-    return call, attempt
-
-
-def _retry_time(session: Session, call: CampaignCall, campaign: Campaign, now: datetime) -> datetime | None:
+def retry_time(*, session: Session, campaign: Campaign, call: CampaignCall, outcome: str,
+               now: datetime) -> datetime | None:
+    """When a campaign tries a call again after `outcome`: the customer's next calling window after the
+    retry spacing, if the campaign retries that outcome, attempts are left and it is still going.
+    None: the outcome stands."""
+    retry_on = (campaign.retry_on or "").split(",")
+    if outcome not in retry_on or call.attempts >= campaign.max_attempts:
+        return None
+    # the campaign row may be a cached copy (the dispatcher's): its status is read afresh
+    if campaign.status in ("cancelled", "completed") or session.exec(
+            select(Campaign.status).where(Campaign.id == campaign.id)).one() in ("cancelled", "completed"):
+        return None
     customer = session.get(Customer, call.customer_id)
     zone = customer_zone(customer.timezone if customer else None)
     return window_of(campaign).next_opening(now + timedelta(minutes=campaign.retry_spacing_minutes), zone)
-
-
-def _settle(session: Session, call: CampaignCall, outcome: str, detail: str | None, now: datetime,
-            retryable: bool = True) -> None:
-    """A final outcome: retry per the campaign's policy (in the customer's next window), or stop."""
-    call.last_outcome, call.last_detail = outcome, (detail or None)
-    campaign = session.get(Campaign, call.campaign_id) if call.campaign_id is not None else None
-    retry_on = (campaign.retry_on or "").split(",") if campaign is not None else []
-    if retryable and detail and any(word in detail.lower() for word in NOT_RETRYABLE_DETAILS):
-        retryable = False
-    if (campaign is not None and retryable and outcome in retry_on and call.attempts < campaign.max_attempts
-            and campaign.status not in ("cancelled", "completed")
-            and session.exec(select(Campaign.status).where(Campaign.id == campaign.id)).one()
-            not in ("cancelled", "completed")):
-        when = _retry_time(session, call, campaign, now)
-        if when is not None:
-            call.status, call.next_attempt_at = "pending", when
-            log.info("campaign_call.retry_scheduled", campaign_call_id=call.id, outcome=outcome,
-                     attempt=call.attempts, at=when.isoformat())
-            kick_after_commit(session)
-            return
-    call.status, call.next_attempt_at = outcome, None
-    if campaign is not None and campaign.status == "running" and _deferred_bumps.get() is None:
-        session.flush()
-        complete_if_done(session=session, campaign_id=campaign.id, now=now)
-    kick_after_commit(session)  # a slot is free: the dispatcher may place the next call
-
-
-def record_call_outcome(
-    *, session: Session, outcome: str, campaign_call_id: int | None = None, provider_call_id: str | None = None,
-    conversation_id: int | None = None, duration_seconds: int | None = None, detail: str | None = None,
-) -> CampaignCall | None:
-    """Record what happened to an outbound call (found by id or by the provider's call id).
-
-    A final outcome (completed, busy, no_answer, failed, voicemail) ends the call's current attempt
-    and applies the campaign's retry policy: another attempt in the customer's next calling window,
-    or the outcome stays. Progress (ringing, in_progress) moves the call along. Reporting the same
-    outcome again (webhooks arrive at least once, and from two sides) changes nothing but fills in
-    what was missing (the conversation, the duration).
-
-    Returns the campaign call, or None when no call matches (an inbound call, say)."""
-    outcome = OUTCOME_ALIASES.get((outcome or "").strip().lower(), (outcome or "").strip().lower())
-    if outcome not in CALL_STATUSES:
-        raise ValidationFailed(f"Unknown call outcome '{outcome}'.", field="outcome")
-    call, attempt = _find_call(session, campaign_call_id, provider_call_id)
-    if call is None:
-        return None
-    return _apply_outcome(session, call, attempt, outcome, conversation_id=conversation_id,
-                          duration_seconds=duration_seconds, detail=detail)
-
-
-def _apply_outcome(session: Session, call: CampaignCall, attempt: CampaignCallAttempt | None, outcome: str, *,
-                   conversation_id: int | None = None, duration_seconds: int | None = None,
-                   detail: str | None = None) -> CampaignCall:
-    now = utcnow()
-    if conversation_id is not None:
-        call.conversation_id = conversation_id
-    if duration_seconds is not None:
-        call.duration_seconds = duration_seconds
-        if attempt is not None:
-            attempt.duration_seconds = duration_seconds
-    call.updated_at = now
-    if outcome in FINAL_OUTCOMES:
-        if attempt is not None and attempt.outcome is None:
-            attempt.outcome, attempt.detail = outcome, (detail or None)
-            attempt.status, attempt.ended_at, attempt.updated_at = "ended", now, now
-            if outcome in ("completed",) and attempt.answered_at is None:
-                attempt.answered_at = now - timedelta(seconds=duration_seconds or 0)
-            session.add(attempt)
-            _settle(session, call, outcome, detail, now)
-        elif attempt is None and call.status in OPEN_CALL_STATUSES:
-            _settle(session, call, outcome, detail, now)
-        # else: this attempt's outcome is known already; only the details above were added
-    elif outcome in ("ringing", "in_progress"):
-        if attempt is not None and attempt.outcome is None:
-            order = ("placing", "ringing", "in_progress")
-            if attempt.status in order and order.index(outcome) > order.index(attempt.status):
-                attempt.status, attempt.updated_at = outcome, now
-                if outcome == "in_progress" and attempt.answered_at is None:
-                    attempt.answered_at = now
-                session.add(attempt)
-            if call.status in ("queued", "ringing") and call.status != outcome:
-                call.status = outcome
-    else:  # pending, queued, skipped, cancelled: set as told
-        if call.status in OPEN_CALL_STATUSES:
-            call.status = outcome
-            if outcome in ("skipped", "cancelled"):
-                call.skip_reason, call.next_attempt_at = detail, None
-    session.add(call)
-    bump(session)
-    log.info("campaign_call.outcome", campaign_call_id=call.id, campaign_id=call.campaign_id, outcome=outcome,
-             status=call.status)
-    return call
-
-
-def report_call_update(*, session: Session, provider_call_id: str | None, status: str,
-                       attempt_key: str | None = None, duration_seconds: int | None = None,
-                       detail: str | None = None, answered_at: datetime | None = None,
-                       attempt: CampaignCallAttempt | None = None) -> CampaignCall | None:
-    """A provider's progress report (Twilio status callback, the simulated carrier, a poll).
-
-    The attempt key lets a callback adopt a call whose id the dispatcher never stored (it died
-    between asking the provider and writing the answer down). `attempt`: already loaded by the caller."""
-    if attempt is not None:
-        call = session.get(CampaignCall, attempt.campaign_call_id)
-    else:
-        call, attempt = _find_call(session, None, provider_call_id, attempt_key)
-    if call is None or attempt is None:
-        return None
-    if provider_call_id and attempt.provider_call_id is None:
-        attempt.provider_call_id = provider_call_id
-        attempt.placed_at = attempt.placed_at or attempt.created_at
-        if attempt.status in ("placing", "not_placed"):
-            attempt.status = "ringing"
-        call.provider_call_id = provider_call_id
-        if call.status == "queued":
-            call.attempts += 1
-            call.status = "ringing"
-        session.add(attempt)
-        log.info("campaign_call.adopted", campaign_call_id=call.id, provider_call_id=provider_call_id)
-    if answered_at is not None and attempt.answered_at is None and attempt.outcome is None:
-        attempt.answered_at = answered_at
-        session.add(attempt)
-    outcome = OUTCOME_ALIASES.get(status, status)
-    if outcome not in CALL_STATUSES:
-        raise ValidationFailed(f"Unknown call outcome '{status}'.", field="outcome")
-    return _apply_outcome(session, call, attempt, outcome, duration_seconds=duration_seconds, detail=detail)
-
-
-def customer_call_summary(*, session: Session, customer_id: int) -> CampaignCall | None:
-    """The customer's latest call (for "Call now" feedback)."""
-    return session.exec(select(CampaignCall).where(CampaignCall.customer_id == customer_id)
-                        .order_by(CampaignCall.updated_at.desc()).limit(1)).first()

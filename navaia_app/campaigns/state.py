@@ -18,6 +18,7 @@ from navaia_app.core.settings import get_settings
 from navaia_app.core.types import utcnow
 from navaia_app.core.validation import display_phone
 from navaia_app.customers import service as customers_service
+from navaia_app.outreach import calls
 from navaia_app.ui.confirm import DeleteConfirmMixin
 from navaia_app.ui.live import LivePageMixin
 from navaia_app.ui.paging import PagedMixin
@@ -608,7 +609,7 @@ class CampaignDetailState(LivePageMixin, ViewerZoneMixin, PagedMixin, AuthState)
     def hang_up(self, call_id: int):
         try:
             with session_scope() as session:
-                service.hang_up_call(session=session, campaign_call_id=call_id)
+                calls.hang_up_call(session=session, campaign_call_id=call_id)
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self._reload()

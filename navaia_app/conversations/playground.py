@@ -8,9 +8,8 @@ import time
 import uuid
 from typing import Any
 
-import httpx
 
-from navaia_app.conversations.webhook import sign
+from navaia_app.core.signing import post_signed_event_async
 
 
 def new_conversation_id() -> str:
@@ -79,10 +78,7 @@ def compose_call(
 
 async def send_signed(url: str, doc: dict[str, Any], secret: str, *, timeout: float = 10) -> tuple[int, str]:
     """POST the document signed as ElevenLabs does; (status code, detail or status text)."""
-    body = json.dumps(doc).encode()
-    headers = {"Content-Type": "application/json", "ElevenLabs-Signature": sign(body, secret, int(time.time()))}
-    async with httpx.AsyncClient(timeout=timeout) as client:
-        response = await client.post(url, content=body, headers=headers)
+    response = await post_signed_event_async(url, doc, secret, timeout=timeout)
     try:
         answer = response.json()
         text = str(answer.get("detail") or answer.get("status") or "")

@@ -27,6 +27,8 @@ from navaia_app.core.settings import get_settings
 from navaia_app.core.types import fits_db_int, utcnow
 from navaia_app.core.validation import display_phone, try_normalize_phone
 from navaia_app.customers.models import Customer
+from navaia_app.outreach import calls
+from navaia_app.outreach.outcomes import initiation_failure_outcome
 from navaia_app.webhooks_out import outbox
 
 log = get_logger(__name__)
@@ -38,9 +40,6 @@ RETRY_BACKOFF = (timedelta(seconds=20), timedelta(seconds=30), timedelta(minutes
                  timedelta(minutes=30))
 MAX_PAGE = 200
 MAX_REASON = 500
-FAILURE_OUTCOMES = {"busy": "busy", "no-answer": "no_answer", "no_answer": "no_answer", "noanswer": "no_answer",
-                    "failed": "failed", "canceled": "failed", "cancelled": "failed", "unknown": "failed",
-                    "voicemail": "voicemail"}
 EVALUATION_RESULTS = ("success", "failure", "unknown")
 GOAL_OUTCOMES = ("booking_created", "ticket_created")
 TRANSFER_TOOLS = ("transfer_to_number",)  # ElevenLabs' system tool that hands the call to a phone number
@@ -567,13 +566,11 @@ def _raise_ticket(session: Session, conversation: Conversation, customer: Custom
 
 def _link_campaign_call(session: Session, conversation: Conversation, data: dict[str, Any], *, outcome: str,
                         detail: str | None = None, provider_call_id: str | None = None) -> None:
-    from navaia_app.campaigns import service as campaigns
-
     variables = dynamic_variables(data)
     campaign_call_id = _int_or_none(variables.get("campaign_call_id"))
     if campaign_call_id is None and not provider_call_id:
         return
-    call = campaigns.record_call_outcome(
+    call = calls.record_call_outcome(
         session=session, outcome=outcome, campaign_call_id=campaign_call_id, provider_call_id=provider_call_id,
         conversation_id=conversation.id, duration_seconds=conversation.duration_seconds, detail=detail)
     if call is not None:
@@ -637,7 +634,7 @@ def _process_audio(session: Session, event: WebhookEvent, data: dict[str, Any]) 
 
 def _process_initiation_failure(session: Session, data: dict[str, Any]) -> Conversation:
     reason = _text(data.get("failure_reason"), 60) or "unknown"
-    outcome = FAILURE_OUTCOMES.get(reason.lower(), "failed")
+    outcome = initiation_failure_outcome(reason)
     metadata = _dict(data.get("metadata"))
     body = _dict(metadata.get("body"))
     call_sid = _text(body.get("CallSid") or body.get("call_sid"), 64) or None

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from navaia_app.conversations.models import EVENT_TYPES, WebhookEvent
+from navaia_app.core.signing import elevenlabs_mac
 from navaia_app.core.types import utcnow
 
 SOURCE = "elevenlabs"
@@ -42,12 +43,6 @@ class WebhookRejected(Exception):
         super().__init__(detail)
         self.status_code = status_code
         self.detail = detail
-
-
-def sign(body: bytes, secret: str, timestamp: int) -> str:
-    """The ElevenLabs-Signature header for `body` (what ElevenLabs sends; the Playground and tests use it)."""
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"t={timestamp},v0={mac.hexdigest()}"
 
 
 def verify_signature(header: str | None, body: bytes, secret: str, *, now: float) -> None:
@@ -71,7 +66,7 @@ def verify_signature(header: str | None, body: bytes, secret: str, *, now: float
         raise WebhookRejected(401, "Malformed ElevenLabs-Signature header (expected t=<seconds>,v0=<hex>).")
     if abs(now - timestamp) > TOLERANCE_SECONDS:
         raise WebhookRejected(401, "ElevenLabs-Signature timestamp is outside the 30-minute window.")
-    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    expected = elevenlabs_mac(body, secret, timestamp)
     # Compare against every v0 given (key rotation), each in constant time, without stopping early.
     matched = False
     for candidate in candidates:

@@ -51,9 +51,9 @@ def create_api() -> FastAPI:
         api.include_router(router)
     from navaia_app.campaigns import api as campaigns_api
     from navaia_app.handoff import api as handoff_api
-    from navaia_app.telephony import webhooks as telephony_webhooks
+    from navaia_app.outreach import twilio_webhooks
 
-    for router in (campaigns_api.router, campaigns_api.customer_calls_router, telephony_webhooks.router,
+    for router in (campaigns_api.router, campaigns_api.customer_calls_router, twilio_webhooks.router,
                    handoff_api.router):
         api.include_router(router)
     from navaia_app.privacy import api as privacy_api

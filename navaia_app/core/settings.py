@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     # The backstop for lost post-call webhooks: list the last 24 h of conversations this often (0 = off).
     elevenlabs_sync_seconds: int = Field(default=300, ge=0, le=86_400)
 
-    telephony_provider: Literal["twilio", "elevenlabs", "simulated"] = "simulated"
+    telephony_provider: str = "simulated"  # a registered provider name (telephony.base.provider_names())
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
     twilio_from_number: str | None = None
@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     simulated_time_scale: float = Field(default=1.0, gt=0, le=100)
     campaign_dispatch_slice_seconds: float = Field(default=4.0, ge=0.5, le=120)
     campaign_reconcile_seconds: int = Field(default=15, ge=1, le=3600)
+    # ISO 3166 country codes that calls and texts may go to ("US,CA"); empty: every country (dev and
+    # test only: production refuses to start without it).
+    allowed_call_countries: str = ""
 
     agent_tools_secret: str | None = None
     # Outgoing webhooks may reach loopback and private addresses (tests, on-premises receivers); off: SSRF.
@@ -121,6 +124,23 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown IANA time zone {value!r}") from exc
         return value
+
+    @field_validator("allowed_call_countries")
+    @classmethod
+    def _known_countries(cls, value: str) -> str:
+        import phonenumbers
+
+        codes = [c.strip().upper() for c in value.split(",") if c.strip()]
+        unknown = [c for c in codes if c not in phonenumbers.SUPPORTED_REGIONS]
+        if unknown:
+            raise ValueError(f"unknown ISO country code(s) {', '.join(unknown)} (use two letters, e.g. US,GB)")
+        return ",".join(dict.fromkeys(codes))
+
+    @property
+    def call_countries(self) -> frozenset[str] | None:
+        """ALLOWED_CALL_COUNTRIES as a set of ISO codes; None: every country (outside production)."""
+        codes = frozenset(c for c in self.allowed_call_countries.split(",") if c)
+        return codes or None
 
     @field_validator("business_hours")
     @classmethod
@@ -168,6 +188,8 @@ class Settings(BaseSettings):
             problems.append("DATABASE_URL must be a PostgreSQL URL (postgresql+psycopg://...)")
         if not self.allowed_origins.strip() or "*" in self.allowed_origins:
             problems.append("ALLOWED_ORIGINS must list the exact origins allowed (no '*')")
+        if not self.allowed_call_countries.strip():
+            problems.append("ALLOWED_CALL_COUNTRIES must list the countries calls and texts may go to (e.g. US,CA)")
         if problems:
             raise ConfigError("Refusing to start with APP_ENV=prod: " + "; ".join(problems))
 

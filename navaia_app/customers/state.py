@@ -176,13 +176,13 @@ class CustomersState(DeleteConfirmMixin, LivePageMixin, PagedMixin, AuthState):
     @rx.event
     @authenticated
     def call_now(self, customer_id: int):
-        """One outbound call through the campaigns service (the same path as a campaign's calls)."""
+        """One outbound call through the outbound pipeline (the same path as a campaign's calls)."""
         from navaia_app.auth.state import actor
-        from navaia_app.campaigns import service as campaigns
+        from navaia_app.outreach import calls
 
         try:
             with session_scope() as session:
-                call = campaigns.call_customer_now(session=session, customer_id=customer_id,
+                call = calls.call_customer_now(session=session, customer_id=customer_id,
                                                    requested_by_id=actor().id)
                 name = service.get_customer(session=session, customer_id=call.customer_id).name
         except DomainError as exc:

@@ -1,5 +1,5 @@
 """Job entry points of outbound calling: the dispatcher's slices and the reconciler. Thin and safe
-to run twice (the database decides; see campaigns/dispatcher.py)."""
+to run twice (the database decides; see outreach/dispatcher.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from rq import get_current_job
 
 # Imported here, not in the jobs: the worker imports this module when it starts, so the first job
 # starts warm (a dispatcher slice hands over to the next one in milliseconds, not after an import).
-from navaia_app.campaigns import dispatcher
+from navaia_app.outreach import dispatcher
 from navaia_app.core.logging import get_logger
 from navaia_app.core.redis import get_redis
 from navaia_app.telephony import simulated  # noqa: F401  (the default provider)

@@ -1,10 +1,34 @@
-"""The provider interface: place a call, hang it up, and report what became of it."""
+"""The provider contract: everything the outbound pipeline may rely on, declared here and nowhere else.
+
+A provider is one class with the attributes and methods of `Provider`, registered under a name
+with `register_provider(name, factory)`; TELEPHONY_PROVIDER picks it. Nothing else in the code
+knows providers by name: the dispatcher reads the capabilities below and honours them.
+
+Capabilities:
+- `instant`: placing a call needs no network round trip (the dispatcher places it inline
+  instead of on a placing thread);
+- `reports`: how outcomes arrive. `Reporting.CALLBACKS`: the provider calls our webhooks (Twilio
+  status callbacks, ElevenLabs post-call webhooks) and `poll_updates` is only a backstop for
+  callbacks that never came. `Reporting.POLLING`: nothing calls back; the dispatcher asks
+  `poll_updates` at the times `next_event_at` names;
+- `can_find_calls`: `find_call` can tell which call an idempotency key placed (after a crash
+  between asking and recording). Without it an interrupted placement is never retried (ringing
+  someone twice is worse than missing a call);
+- `synthesizes_conversations`: the provider has no voice agent behind it, so the dispatcher sends
+  the post-call webhook an answered call would have produced (the simulated carrier only). A real
+  provider leaves this False and never gets made-up conversations.
+
+Failures: `place_call` and `hang_up` raise `PlacementError` with a typed `kind` (`ErrorKind`); the
+kind alone decides what happens next (retry, pause, recover), never the text of the reason.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -17,7 +41,7 @@ class CallRequest:
     customer_id: int
     campaign_id: int | None
     customer_name: str
-    variables: dict[str, str] = field(default_factory=dict)  # the agent's dynamic variables
+    variables: dict[str, str] = field(default_factory=dict)  # the agent's dynamic variables (with call_token)
 
 
 @dataclass(frozen=True)
@@ -29,7 +53,7 @@ class PlacedCall:
 @dataclass(frozen=True)
 class CallUpdate:
     """What a provider says happened to a call: `status` is ringing, in_progress or a final outcome
-    (completed, busy, no_answer, failed, voicemail)."""
+    (completed, busy, no_answer, failed, voicemail, voicemail_left)."""
 
     provider_call_id: str
     status: str
@@ -39,62 +63,129 @@ class CallUpdate:
     answered_at: datetime | None = None
 
 
+class ErrorKind(StrEnum):
+    """Why a provider did not take (or could not hang up) a call, and so what to do about it."""
+
+    REJECTED = "rejected"  # it never will (an invalid number): a final "failed", never retried
+    FAILED = "failed"  # it failed this time: a "failed" attempt; the retry policy applies
+    AUTH = "auth"  # the credentials are wrong or missing: a "failed" attempt, not retried; a campaign pauses
+    RATE_LIMITED = "rate_limited"  # nothing was placed; try again after `retry_after` seconds
+    UNAVAILABLE = "unavailable"  # nothing was placed (the provider is down); try again after `retry_after`
+    UNKNOWN = "unknown"  # we cannot tell whether it rang (a timeout): recovery asks the provider later
+
+    @property
+    def nothing_placed(self) -> bool:
+        """Nothing rang: the attempt does not count and the call waits a little."""
+        return self in (ErrorKind.RATE_LIMITED, ErrorKind.UNAVAILABLE)
+
+    @property
+    def retryable(self) -> bool:
+        """Whether a call that ended with this error may be tried again (when its policy allows)."""
+        return self not in (ErrorKind.REJECTED, ErrorKind.AUTH, ErrorKind.UNKNOWN)
+
+
 class PlacementError(Exception):
-    """The provider did not take the call. `kind` says what to do about it:
+    """The provider did not take the call (or the hang-up). `kind` (an ErrorKind) says what to do;
+    `reason` is for people (logs, the call's detail) and is never parsed."""
 
-    - rejected: it never will (invalid number): a final "failed", not retried;
-    - failed: it failed this time: a "failed" attempt, the retry policy applies;
-    - auth: the credentials are wrong: a "failed" attempt, and the campaign pauses;
-    - rate_limited / unavailable: nothing was placed; try again after `retry_after` seconds;
-    - unknown: we cannot tell whether it rang (a timeout): recovery finds out later.
-    """
+    KINDS = tuple(kind.value for kind in ErrorKind)
 
-    KINDS = ("rejected", "failed", "auth", "rate_limited", "unavailable", "unknown")
-
-    def __init__(self, kind: str, reason: str, *, retry_after: float = 5.0):
-        if kind not in self.KINDS:
-            raise ValueError(kind)
+    def __init__(self, kind: ErrorKind | str, reason: str, *, retry_after: float = 5.0):
+        try:
+            self.kind = ErrorKind(kind)
+        except ValueError:
+            raise ValueError(f"unknown placement error kind {kind!r}") from None
         super().__init__(reason)
-        self.kind = kind
         self.reason = reason[:300]
         self.retry_after = retry_after
 
 
+class Reporting(StrEnum):
+    """How a provider tells us what became of a call."""
+
+    CALLBACKS = "callbacks"
+    POLLING = "polling"
+
+
+@runtime_checkable
 class Provider(Protocol):
     name: str
-    instant: bool  # placing needs no network round trip (placed inline by the dispatcher)
-    pollable: bool  # outcomes come from poll_updates() rather than from callbacks
+    instant: bool
+    reports: Reporting
+    can_find_calls: bool
+    synthesizes_conversations: bool
 
     @property
-    def max_calls_per_second(self) -> float: ...
+    def max_calls_per_second(self) -> float:
+        """The most calls a second the provider accepts (the dispatcher never goes faster)."""
+        ...
 
-    def place_call(self, request: CallRequest) -> PlacedCall: ...
+    def place_call(self, request: CallRequest) -> PlacedCall:
+        """Ring `request.to`. The same idempotency key must never ring twice where the provider can
+        prevent it. Raises PlacementError (never anything else) when the call was not taken."""
+        ...
 
-    def hang_up(self, provider_call_id: str, *, answered: bool) -> None: ...
+    def hang_up(self, provider_call_id: str, *, answered: bool) -> None:
+        """End a ringing or answered call. Raises PlacementError when it cannot."""
+        ...
 
     def find_call(self, *, idempotency_key: str, to: str, since: datetime) -> PlacedCall | None:
-        """After a crash between asking and recording: the call this attempt placed, if any."""
+        """After a crash between asking and recording: the call this attempt placed, if any (only
+        asked when `can_find_calls`). Raises PlacementError when the provider cannot be asked now."""
         ...
 
     def poll_updates(self, attempts: list[Any], now: datetime) -> list[CallUpdate]:
-        """Where the given attempts (rows with provider_call_id, status, placed_at) are now."""
+        """Where the given attempts (rows with provider_call_id, status, placed_at) are now; only
+        the changes. Never raises for one call it cannot ask about (it is left out)."""
+        ...
+
+    def next_event_at(self, provider_call_id: str, placed_at: datetime, status: str) -> datetime | None:
+        """When to poll this call next (POLLING providers; None: no need). CALLBACKS providers return None."""
+        ...
+
+    def synthesized_conversation(self, *, provider_call_id: str, external_conversation_id: str | None, to: str,
+                                 placed_at: datetime, duration_seconds: int, variables: dict[str, str],
+                                 topic: str) -> dict[str, Any] | None:
+        """Only when `synthesizes_conversations`: the post-call webhook body an answered call would have
+        produced (the dispatcher signs and sends it to our own webhook). Everyone else returns None."""
         ...
 
 
+# --- the registry -------------------------------------------------------------------------------------
+
+_FACTORIES: dict[str, Callable[[], Provider]] = {}
+_BUILTIN_MODULES = {"twilio": "navaia_app.telephony.twilio", "elevenlabs": "navaia_app.telephony.elevenlabs",
+                    "simulated": "navaia_app.telephony.simulated"}
+
+
+def register_provider(name: str, factory: Callable[[], Provider]) -> None:
+    """Make `factory()` the provider called `name` (what TELEPHONY_PROVIDER and attempt rows say).
+    Registering a name again replaces it (tests swap in their own)."""
+    if not name or len(name) > 20:
+        raise ValueError("a provider name is 1 to 20 characters (it is stored on every attempt)")
+    _FACTORIES[name] = factory
+
+
+def unregister_provider(name: str) -> None:
+    """Forget a provider registered with `register_provider` (tests clean up with it)."""
+    _FACTORIES.pop(name, None)
+
+
+def provider_names() -> list[str]:
+    """Every provider name that `get_provider` accepts."""
+    return sorted(set(_FACTORIES) | set(_BUILTIN_MODULES))
+
+
 def get_provider(name: str | None = None) -> Provider:
+    """The provider called `name` (default: TELEPHONY_PROVIDER). Raises ValueError for an unknown name."""
     from navaia_app.core.settings import get_settings
 
     name = name or get_settings().telephony_provider
-    if name == "twilio":
-        from navaia_app.telephony.twilio import TwilioProvider
+    if name not in _FACTORIES and name in _BUILTIN_MODULES:
+        import importlib
 
-        return TwilioProvider()
-    if name == "elevenlabs":
-        from navaia_app.telephony.elevenlabs import ElevenLabsProvider
-
-        return ElevenLabsProvider()
-    if name == "simulated":
-        from navaia_app.telephony.simulated import SimulatedProvider
-
-        return SimulatedProvider()
-    raise ValueError(f"unknown telephony provider {name!r}")
+        importlib.import_module(_BUILTIN_MODULES[name])  # registers itself
+    factory = _FACTORIES.get(name)
+    if factory is None:
+        raise ValueError(f"unknown telephony provider {name!r} (known: {', '.join(provider_names())})")
+    return factory()

@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from navaia_app.core.settings import get_settings
-from navaia_app.telephony.base import CallRequest, CallUpdate, PlacedCall
+from navaia_app.telephony.base import CallRequest, CallUpdate, PlacedCall, Reporting, register_provider
 
 OUTCOMES = ("completed", "no_answer", "busy", "voicemail", "failed")
 FAILURE_DETAILS = ("carrier error (SIP 503)", "number unreachable (SIP 404)", "call rejected (SIP 603)")
@@ -83,9 +83,14 @@ def plan(provider_call_id: str, *, outcomes: str | None = None, scale: float | N
 
 
 class SimulatedProvider:
+    """The simulated carrier: instant, followed by polling, and it stands in for the voice agent too
+    (an answered call gets the post-call webhook ElevenLabs would have sent)."""
+
     name = "simulated"
     instant = True
-    pollable = True
+    reports = Reporting.POLLING
+    can_find_calls = True
+    synthesizes_conversations = True
 
     @property
     def max_calls_per_second(self) -> float:
@@ -110,6 +115,16 @@ class SimulatedProvider:
             return placed_at + timedelta(seconds=call.ends_after)
         return None
 
+    def synthesized_conversation(self, *, provider_call_id: str, external_conversation_id: str | None, to: str,
+                                 placed_at: datetime, duration_seconds: int, variables: dict[str, str],
+                                 topic: str) -> dict[str, Any] | None:
+        settings = get_settings()
+        return post_call_event(
+            provider_call_id=provider_call_id,
+            external_conversation_id=external_conversation_id or f"conv_sim_{provider_call_id[3:23]}",
+            to=to, placed_at=placed_at, duration_seconds=duration_seconds, variables=variables, purpose=topic,
+            business_timezone=settings.business_timezone, agent_id=settings.elevenlabs_agent_id)
+
     def poll_updates(self, attempts: list[Any], now: datetime) -> list[CallUpdate]:
         updates = []
         for attempt in attempts:
@@ -130,6 +145,9 @@ class SimulatedProvider:
             updates.append(CallUpdate(attempt.provider_call_id, call.outcome, at=ended, duration_seconds=duration,
                                       detail=call.detail, answered_at=answered_at if call.answered else None))
         return updates
+
+
+register_provider(SimulatedProvider.name, SimulatedProvider)
 
 
 # --- the post-call event an answered call sends through the real webhook ----------------------
@@ -213,3 +231,4 @@ def post_call_event(*, provider_call_id: str, external_conversation_id: str, to:
             },
         },
     }
+

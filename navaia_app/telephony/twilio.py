@@ -21,7 +21,15 @@ from twilio.rest import Client
 
 from navaia_app.core.logging import get_logger
 from navaia_app.core.settings import get_settings
-from navaia_app.telephony.base import CallRequest, CallUpdate, PlacedCall, PlacementError
+from navaia_app.telephony.base import (
+    CallRequest,
+    CallUpdate,
+    ErrorKind,
+    PlacedCall,
+    PlacementError,
+    Reporting,
+    register_provider,
+)
 
 log = get_logger(__name__)
 
@@ -60,7 +68,7 @@ def twilio_client() -> Client:
     """One client per thread and configuration (requests sessions are not shared across threads)."""
     settings = get_settings()
     if not settings.twilio_account_sid or not settings.twilio_auth_token:
-        raise PlacementError("auth", "Twilio is not configured: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+        raise PlacementError(ErrorKind.AUTH, "Twilio is not configured: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
     key = (settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url)
     cached = getattr(_local, "client", None)
     if cached is None or cached[0] != key:
@@ -81,26 +89,26 @@ def placement_error(exc: Exception) -> PlacementError:
         code, message = exc.code, (exc.msg or "").strip()
         label = f"Twilio {code}" if code else f"Twilio HTTP {exc.status}"
         if code in INVALID_NUMBER_CODES:
-            return PlacementError("rejected", f"invalid number ({label}: {message})")
+            return PlacementError(ErrorKind.REJECTED, f"invalid number ({label}: {message})")
         if code in RATE_LIMIT_CODES or exc.status == 429:
-            return PlacementError("rate_limited", f"rate limited ({label}); retrying shortly", retry_after=10)
+            return PlacementError(ErrorKind.RATE_LIMITED, f"rate limited ({label}); retrying shortly", retry_after=10)
         if code in AUTH_CODES or exc.status in (401, 403):
-            return PlacementError("auth", f"Twilio authentication failed ({label}); check TWILIO_ACCOUNT_SID "
+            return PlacementError(ErrorKind.AUTH, f"Twilio authentication failed ({label}); check TWILIO_ACCOUNT_SID "
                                           "and TWILIO_AUTH_TOKEN")
         if exc.status >= 500:
-            return PlacementError("unavailable", f"Twilio is unavailable ({label}); retrying shortly",
+            return PlacementError(ErrorKind.UNAVAILABLE, f"Twilio is unavailable ({label}); retrying shortly",
                                   retry_after=30)
-        return PlacementError("failed", f"{label}: {message}"[:300])
+        return PlacementError(ErrorKind.FAILED, f"{label}: {message}"[:300])
     if isinstance(exc, requests.exceptions.ConnectTimeout | requests.exceptions.ConnectionError) and \
             not isinstance(exc, requests.exceptions.ReadTimeout):
-        return PlacementError("unavailable", "Twilio could not be reached; retrying shortly", retry_after=30)
+        return PlacementError(ErrorKind.UNAVAILABLE, "Twilio could not be reached; retrying shortly", retry_after=30)
     if isinstance(exc, requests.exceptions.Timeout):
-        return PlacementError("unknown", "Twilio did not answer in time; checking whether the call was placed")
+        return PlacementError(ErrorKind.UNKNOWN, "Twilio did not answer in time; checking whether the call was placed")
     if isinstance(exc, PlacementError):
         return exc
     if isinstance(exc, TwilioException):
-        return PlacementError("failed", f"Twilio: {exc}"[:300])
-    return PlacementError("unknown", f"{type(exc).__name__} while placing the call")
+        return PlacementError(ErrorKind.FAILED, f"Twilio: {exc}"[:300])
+    return PlacementError(ErrorKind.UNKNOWN, f"{type(exc).__name__} while placing the call")
 
 
 def map_status(call_status: str, answered_by: str | None) -> str | None:
@@ -111,9 +119,13 @@ def map_status(call_status: str, answered_by: str | None) -> str | None:
 
 
 class TwilioProvider:
+    """Twilio's REST API; outcomes come by status callbacks (routes in outreach/twilio_webhooks.py)."""
+
     name = "twilio"
     instant = False
-    pollable = False
+    reports = Reporting.CALLBACKS
+    can_find_calls = True
+    synthesizes_conversations = False
 
     @property
     def max_calls_per_second(self) -> float:
@@ -122,7 +134,7 @@ class TwilioProvider:
     def place_call(self, request: CallRequest) -> PlacedCall:
         settings = get_settings()
         if not settings.twilio_from_number:
-            raise PlacementError("auth", "Twilio is not configured: set TWILIO_FROM_NUMBER")
+            raise PlacementError(ErrorKind.AUTH, "Twilio is not configured: set TWILIO_FROM_NUMBER")
         try:
             call = twilio_client().calls.create(
                 to=request.to, from_=settings.twilio_from_number,
@@ -168,3 +180,12 @@ class TwilioProvider:
                 updates.append(CallUpdate(attempt.provider_call_id, status, at=now, duration_seconds=duration,
                                           detail="canceled" if call.status == "canceled" else None))
         return updates
+
+    def synthesized_conversation(self, **_call: Any) -> dict[str, Any] | None:
+        return None  # the real agent sends its own post-call webhook
+
+    def next_event_at(self, provider_call_id: str, placed_at: datetime, status: str) -> datetime | None:
+        return None  # Twilio calls back
+
+
+register_provider(TwilioProvider.name, TwilioProvider)

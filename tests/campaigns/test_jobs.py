@@ -140,7 +140,7 @@ def test_burst_worker_runs_a_campaign_to_the_end(worker_env, private_redis, tmp_
         assert done.returncode == 0, done.stderr[-2000:]
         if _status(url, cid) != "completed":
             # nothing queued (the dispatcher stopped with nothing due): the reconciler rebuilds the work
-            subprocess.run([sys.executable, "-c", "from navaia_app.campaigns.dispatcher import reconcile; "
+            subprocess.run([sys.executable, "-c", "from navaia_app.outreach.dispatcher import reconcile; "
                                                   "reconcile()"], env=worker_env, timeout=60, check=True)
     assert _status(url, cid) == "completed"
     _assert_each_customer_called_once(url, cid, 20)

@@ -10,12 +10,15 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
-from navaia_app.campaigns import dispatcher, service
+from navaia_app.campaigns import service
+from navaia_app.outreach import calls as pipeline
+from navaia_app.outreach import dispatcher, pacing
 from navaia_app.campaigns.models import Campaign, CampaignCall, CampaignCallAttempt, CampaignIn, CampaignPatch
+from navaia_app.core.call_tokens import read_call_token
 from navaia_app.core.db import engine_for, session_scope
 from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
 from navaia_app.customers.models import Customer
-from navaia_app.telephony import CallRequest, get_provider
+from navaia_app.telephony import CallRequest, ErrorKind, get_provider
 
 from .conftest import ALL_DAYS
 
@@ -146,10 +149,12 @@ def test_csv_audience_extra_columns_become_call_variables(campaign_env, make_cus
     with session_scope() as session:
         created = session.exec(select(Customer).where(Customer.phone == "+14155550199")).one()
         call = session.get(CampaignCall, calls[created.id].id)
-        variables = service.call_variables(call=call, customer=created, campaign=session.get(Campaign, cid))
+        variables = pipeline.call_variables(session=session, call=call, customer=created)
+    token = variables.pop("call_token")
     assert variables == {"clinic": "Downtown", "appointment": "2026-12-02 11:30", "doctor": "Dr No",
                          "customer_id": str(created.id), "campaign_id": str(cid),
                          "campaign_call_id": str(call.id), "customer_name": "New Person"}
+    assert read_call_token(token) == {"customer_id": created.id, "call_id": call.id, "purpose": "campaign"}
 
 
 def test_snapshot_waits_for_each_customers_window(campaign_env, make_customers):
@@ -197,13 +202,13 @@ def test_retry_follows_the_policy_and_the_window(campaign_env, make_customers):
     _start(cid)
     call = _placed(cid)
     with session_scope() as session:
-        service.record_call_outcome(session=session, outcome="busy", provider_call_id=call.provider_call_id)
-        again = service.record_call_outcome(session=session, outcome="busy", provider_call_id=call.provider_call_id)
+        pipeline.record_call_outcome(session=session, outcome="busy", provider_call_id=call.provider_call_id)
+        again = pipeline.record_call_outcome(session=session, outcome="busy", provider_call_id=call.provider_call_id)
         assert again.status == "pending" and again.attempts == 1 and again.last_outcome == "busy"
         assert again.next_attempt_at >= datetime.now(UTC) + timedelta(minutes=29)
     call = _placed(cid)
     with session_scope() as session:
-        final = service.record_call_outcome(session=session, outcome="no_answer",
+        final = pipeline.record_call_outcome(session=session, outcome="no_answer",
                                             provider_call_id=call.provider_call_id)
         assert (final.status, final.attempts, final.next_attempt_at) == ("no_answer", 2, None)
         assert session.get(Campaign, cid).status == "completed"  # nothing left: it completes by itself
@@ -220,9 +225,9 @@ def test_a_retry_outside_the_window_waits_for_the_next_one(campaign_env, make_cu
     assert campaign.status == "running"
     call = _placed(cid, now=datetime(2026, 6, 12, 14, 0, tzinfo=UTC))
     friday_late = datetime(2026, 6, 12, 15, 30, tzinfo=UTC)  # Fri 16:30 BST: +60 min is after 17:00
-    monkeypatch.setattr(service, "utcnow", lambda: friday_late)
+    monkeypatch.setattr(pipeline, "utcnow", lambda: friday_late)
     with session_scope() as session:
-        retried = service.record_call_outcome(session=session, outcome="no_answer",
+        retried = pipeline.record_call_outcome(session=session, outcome="no_answer",
                                               provider_call_id=call.provider_call_id)
     assert retried.status == "pending"
     assert retried.next_attempt_at == datetime(2026, 6, 15, 8, 0, tzinfo=UTC)  # Monday 09:00 BST
@@ -234,19 +239,21 @@ def test_completed_and_unretryable_outcomes_are_final(campaign_env, make_custome
     _start(cid)
     first, second = _placed(cid, 0), _placed(cid, 1)
     with session_scope() as session:
-        done = service.record_call_outcome(session=session, outcome="completed",
+        done = pipeline.record_call_outcome(session=session, outcome="completed",
                                            provider_call_id=first.provider_call_id, duration_seconds=42)
         assert (done.status, done.duration_seconds) == ("completed", 42)
         # the post-call webhook links the conversation later: details are added, nothing else changes
-        linked = service.record_call_outcome(session=session, outcome="completed", campaign_call_id=first.id,
+        linked = pipeline.record_call_outcome(session=session, outcome="completed", campaign_call_id=first.id,
                                              duration_seconds=43)
         assert (linked.status, linked.attempts, linked.duration_seconds) == ("completed", 1, 43)
-        bad = service.record_call_outcome(session=session, outcome="failed", provider_call_id=second.provider_call_id,
-                                          detail="invalid number (Twilio 21211: not a valid phone number)")
+        # the error's kind decides (never the words of its detail): a rejected number is not retried
+        bad = pipeline.record_call_outcome(session=session, outcome="failed", provider_call_id=second.provider_call_id,
+                                           detail="invalid number (Twilio 21211: not a valid phone number)",
+                                           error_kind=ErrorKind.REJECTED)
         assert (bad.status, bad.last_detail[:14]) == ("failed", "invalid number")
-        assert service.record_call_outcome(session=session, outcome="completed", provider_call_id="CAunknown") is None
+        assert pipeline.record_call_outcome(session=session, outcome="completed", provider_call_id="CAunknown") is None
         with pytest.raises(ValidationFailed):
-            service.record_call_outcome(session=session, outcome="exploded", campaign_call_id=first.id)
+            pipeline.record_call_outcome(session=session, outcome="exploded", campaign_call_id=first.id)
 
 
 # --- pause, resume, cancel, call now ---------------------------------------------------------------
@@ -267,21 +274,21 @@ def test_pause_resume_and_cancel(campaign_env, make_customers):
     counts = _counts(cid)
     assert counts == {"ringing": 1, "cancelled": 3}  # the ringing call finishes
     with session_scope() as session:
-        ended = service.record_call_outcome(session=session, outcome="busy", provider_call_id=ringing.provider_call_id)
+        ended = pipeline.record_call_outcome(session=session, outcome="busy", provider_call_id=ringing.provider_call_id)
         assert ended.status == "busy"  # no retry once cancelled
 
 
 def test_call_now_refuses_do_not_call_and_double_calls(campaign_env, make_customers):
     ok, dnc = make_customers(2, dnc={1})
     with session_scope() as session:
-        call = service.call_customer_now(session=session, customer_id=ok)
+        call = pipeline.call_customer_now(session=session, customer_id=ok)
         assert (call.campaign_id, call.status) == (None, "pending")
         with pytest.raises(Conflict):
-            service.call_customer_now(session=session, customer_id=ok)
+            pipeline.call_customer_now(session=session, customer_id=ok)
         with pytest.raises(Conflict):
-            service.call_customer_now(session=session, customer_id=dnc)
+            pipeline.call_customer_now(session=session, customer_id=dnc)
         with pytest.raises(NotFound):
-            service.call_customer_now(session=session, customer_id=123456)
+            pipeline.call_customer_now(session=session, customer_id=123456)
     dispatcher.run(slice_seconds=3, take_queued=True)
     with session_scope() as session:
         call = session.get(CampaignCall, call.id)
@@ -347,7 +354,7 @@ def test_pacing_and_concurrency_limits(campaign_env, make_customers, set_env):
     assert rate <= 20 * 1.05, rate
     for i in range(len(placed)):
         in_a_second = sum(1 for t in placed[i:] if (t - placed[i]).total_seconds() < 1.0)
-        assert in_a_second <= 20 * (1 + dispatcher.BURST_SECONDS) + 1
+        assert in_a_second <= 20 * (1 + pacing.BURST_SECONDS) + 1
     # never more than 6 calls at once
     events = sorted([(a.placed_at, 1) for a in attempts] + [(a.ended_at, -1) for a in attempts])
     live, peak = 0, 0

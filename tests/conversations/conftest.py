@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from navaia_app.conversations.webhook import sign
+from navaia_app.core.signing import sign_elevenlabs as sign
 from tests.support.servers import OwnRedis, free_port  # noqa: F401 - free_port is used by test modules
 
 SAMPLES = Path(__file__).parent / "samples"  # copies of shared/samples (the contract's examples)

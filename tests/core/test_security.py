@@ -94,10 +94,18 @@ def test_secrets_can_come_from_mounted_files(tmp_path, monkeypatch):
     ({"database_url": "sqlite:///navaia.db"}, "PostgreSQL"),
     ({"allowed_origins": ""}, "ALLOWED_ORIGINS"),
     ({"allowed_origins": "*"}, "ALLOWED_ORIGINS"),
+    ({"allowed_call_countries": ""}, "ALLOWED_CALL_COUNTRIES"),
 ])
 def test_production_refuses_unsafe_configuration(overrides, message):
     good = {"app_env": "prod", "secret_key": "k" * 48, "database_url": "postgresql+psycopg://u@h/db",
-            "allowed_origins": "https://navaia.example.com"}
+            "allowed_origins": "https://navaia.example.com", "allowed_call_countries": "US,CA"}
     Settings(**good).check_production()  # the good one passes
     with pytest.raises(ConfigError, match=message):
         Settings(**{**good, **overrides}).check_production()
+
+
+def test_allowed_call_countries_are_iso_codes():
+    assert Settings(allowed_call_countries=" us, ca,US ").call_countries == frozenset({"US", "CA"})
+    assert Settings(allowed_call_countries="").call_countries is None  # every country (dev and test)
+    with pytest.raises(ValueError, match="XX"):
+        Settings(allowed_call_countries="US,XX")

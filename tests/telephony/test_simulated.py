@@ -10,7 +10,8 @@ from types import SimpleNamespace
 
 from sqlmodel import select
 
-from navaia_app.campaigns import dispatcher, service
+from navaia_app.campaigns import service
+from navaia_app.outreach import dispatcher
 from navaia_app.campaigns.models import Campaign, CampaignCall, CampaignIn
 from navaia_app.conversations.models import Conversation, WebhookEvent
 from navaia_app.core.db import session_scope

@@ -10,8 +10,11 @@ import pytest
 from sqlmodel import select
 from twilio.request_validator import RequestValidator
 
-from navaia_app.campaigns import dispatcher, service
+from navaia_app.campaigns import service
+from navaia_app.outreach import calls as pipeline
+from navaia_app.outreach import dispatcher, pacing
 from navaia_app.campaigns.models import Campaign, CampaignCall, CampaignCallAttempt, CampaignIn
+from navaia_app.core.call_tokens import read_call_token
 from navaia_app.core.db import session_scope
 from navaia_app.customers.models import CustomerIn
 from navaia_app.customers.service import create_customer
@@ -168,8 +171,10 @@ def test_campaign_through_twilio_end_to_end(twilio_env, live_api):
     assert (body["agent_id"], body["direction"], body["to_number"], body["from_number"]) == (
         AGENT_ID, "outbound", human, FROM_NUMBER)
     variables = body["conversation_initiation_client_data"]["dynamic_variables"]
+    token = variables.pop("call_token")  # signed: the agent's tools act only on what it names
     assert variables == {"clinic": "Downtown", "customer_id": str(ids[0]), "campaign_id": str(cid),
                          "campaign_call_id": str(calls[human].id), "customer_name": "Person 0"}
+    assert read_call_token(token) == {"customer_id": ids[0], "call_id": calls[human].id, "purpose": "campaign"}
     with session_scope() as session:
         assert session.get(Campaign, cid).status == "completed"
 
@@ -203,7 +208,7 @@ def test_call_now_through_elevenlabs_outbound_api(twilio_env, set_env):
     set_env(TELEPHONY_PROVIDER="elevenlabs")
     (customer_id,) = _customers("+12125550176")
     with session_scope() as session:
-        call_id = service.call_customer_now(session=session, customer_id=customer_id).id
+        call_id = pipeline.call_customer_now(session=session, customer_id=customer_id).id
     dispatcher.run(slice_seconds=1, take_queued=True)
     (request,) = twilio_env.outbound_calls
     assert request["key"] == "xi-test-key"
@@ -216,6 +221,6 @@ def test_call_now_through_elevenlabs_outbound_api(twilio_env, set_env):
         attempt = session.exec(select(CampaignCallAttempt)).one()
         assert call.status == "ringing" and attempt.external_conversation_id.startswith("conv_")
         # the outcome comes back through the post-call webhook (the call-automation side calls this)
-        service.record_call_outcome(session=session, outcome="no_answer", campaign_call_id=call_id,
+        pipeline.record_call_outcome(session=session, outcome="no_answer", campaign_call_id=call_id,
                                     detail="no-answer")
         assert session.get(CampaignCall, call_id).status == "no_answer"

@@ -1,4 +1,5 @@
-"""Twilio's two callbacks: the status of each outbound call, and the TwiML for an answered one.
+"""Twilio's two voice callbacks: the status of each outbound call, and the TwiML for an answered one.
+(Twilio-only: the other providers report through the ElevenLabs post-call webhook or by polling.)
 
 Both check X-Twilio-Signature with the library's RequestValidator against PUBLIC_BASE_URL plus
 the path and query Twilio was given (403 otherwise, as Twilio's own examples do), and treat a
@@ -14,12 +15,12 @@ from starlette.concurrency import run_in_threadpool
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 
-from navaia_app.campaigns import service
-from navaia_app.campaigns.models import CallStatusEvent, Campaign, CampaignCall, CampaignCallAttempt
 from navaia_app.core.db import session_scope
 from navaia_app.core.logging import bind_log, get_logger
 from navaia_app.core.settings import get_settings
 from navaia_app.customers.models import Customer
+from navaia_app.outreach import calls as service
+from navaia_app.outreach.models import CallStatusEvent
 from navaia_app.telephony.base import PlacementError
 from navaia_app.telephony.twilio import MACHINE_ANSWERS, map_status
 
@@ -169,9 +170,8 @@ def handle_voice(params: dict[str, str], attempt_key: str | None):
         variables = {}
         if call is not None:
             customer = session.get(Customer, call.customer_id)
-            campaign = session.get(Campaign, call.campaign_id) if call.campaign_id is not None else None
             if customer is not None:
-                variables = service.call_variables(call=call, customer=customer, campaign=campaign)
+                variables = service.call_variables(session=session, call=call, customer=customer)
     # The agent hand-over happens outside any transaction (an HTTP call must not hold the database).
     from navaia_app.telephony.elevenlabs import register_call
 
@@ -191,5 +191,3 @@ def handle_voice(params: dict[str, str], attempt_key: str | None):
                 twiml = seen.response
     return _xml(twiml)
 
-
-__all__ = ["CampaignCall", "CampaignCallAttempt", "router"]

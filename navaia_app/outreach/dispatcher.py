@@ -1,68 +1,62 @@
 """The dispatcher: claims due calls, paces them, places them, and follows the calls it placed.
 
-One dispatcher runs at a time, whatever the number of workers: it holds a lease row in the
-database (renewed every half second; a worker that died on this machine loses it at once,
-one elsewhere when it expires). It works in slices of CAMPAIGN_DISPATCH_SLICE_SECONDS and hands
-the lease to a fresh job for the next slice, so other jobs get their turn and a crash costs at
-most one slice. Being alone lets it pace every campaign at its calls per second *and* the
-provider at its own limit (Twilio: 1 call/s per account by default) with plain clocks; the
-pacing clocks travel with the lease, so a new slice goes on where the last one stopped.
+One dispatcher runs at a time, whatever the number of workers: it holds the lease (lease.py). It
+works in slices of CAMPAIGN_DISPATCH_SLICE_SECONDS and hands the lease to a fresh job for the
+next slice, so other jobs get their turn and a crash costs at most one slice. Being alone lets it
+pace every lane at its calls per second *and* the provider at its own limit with plain clocks
+(pacing.py).
 
 Safety does not rest on the lease, though. The database is the source of truth:
 
 - a call is claimed with a conditional UPDATE (status 'pending' -> 'queued'); on PostgreSQL the
   row is picked with `FOR UPDATE SKIP LOCKED`, so claims never collide;
-- before the provider is asked, an attempt row with a unique idempotency key is committed; a
-  later job finds it and never asks again for the same attempt (a crash between asking and
-  recording is resolved by asking the provider which call that key placed);
+- just before dialling, the customer's eligibility is checked again (outreach.eligibility), and
+  an attempt row with a unique idempotency key is committed; a later job finds it and never asks
+  again for the same attempt (a crash between asking and recording is resolved by asking the
+  provider which call that key placed, when it can tell);
 - Redis only carries the jobs: the reconciler (jobs.calls.reconcile_campaigns, periodic, and at
   every worker start or Redis restart) rebuilds the work from the tables.
+
+The provider's declared capabilities (telephony.base) decide how calls are followed: a POLLING
+provider is polled at its `next_event_at`, a CALLBACKS provider reports through webhooks (and is
+polled only when its callbacks are overdue); only a provider that `synthesizes_conversations` gets
+the post-call webhook an answered call would have produced.
 """
 
 from __future__ import annotations
 
-import hashlib
 import heapq
-import hmac
-import json
 import time
 import uuid
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
-from navaia_app.campaigns import service
-from navaia_app.campaigns.models import (
-    ACTIVE_CALL_STATUSES,
-    Campaign,
-    CampaignCall,
-    CampaignCallAttempt,
-    DispatchLease,
-)
-from navaia_app.campaigns.schedule import CallingWindow
-from navaia_app.core import leases, live
+from navaia_app.core import live
 from navaia_app.core.db import get_engine, session_scope
 from navaia_app.core.logging import get_logger, log_scope, mask_phone
+from navaia_app.core.signing import send_to_own_webhook
 from navaia_app.core.settings import get_settings
 from navaia_app.core.types import utcnow
 from navaia_app.customers.models import Customer
-from navaia_app.telephony import CallRequest, PlacementError, get_provider
+from navaia_app.outreach import calls, lease, states
+from navaia_app.outreach.eligibility import check_eligibility
+from navaia_app.outreach.models import CampaignCall, CampaignCallAttempt
+from navaia_app.outreach.outcomes import ACTIVE_CALL_STATUSES, PROGRESS_STATUSES
+from navaia_app.outreach.pacing import Lane, lane_key, next_provider_slot
+from navaia_app.outreach.purposes import policies, policy_for
+from navaia_app.telephony import CallRequest, ErrorKind, PlacementError, Reporting, get_provider
 
 log = get_logger(__name__)
 
-LEASE_NAME = "dispatcher"
-LEASE_TTL = timedelta(seconds=10)
-QUEUED_GRACE = timedelta(seconds=30)  # how long a queued dispatcher job may take to start
 REFRESH_EVERY = 0.5  # seconds between re-reading campaigns (pause/cancel take effect within this)
-BURST_SECONDS = 1.0  # a campaign behind its schedule (a slice hand-over) catches up at most this much
 MAX_SLICE_SECONDS = 120.0  # a slice is extended while no other job waits, up to this long
 LINGER_SECONDS = 10.0  # keep the slice going when the next call is due this soon
 CANDIDATES = 200
@@ -70,119 +64,7 @@ ADHOC_CONCURRENCY = 20
 BUSY_CUSTOMER_DEFER = timedelta(minutes=5)
 PLACING_THREADS = 8
 POST_CALL_THREADS = 4
-
-_in_dispatcher: ContextVar[bool] = ContextVar("navaia_in_dispatcher", default=False)
-
-
-def in_dispatcher() -> bool:
-    return _in_dispatcher.get()
-
-
-# --- the lease --------------------------------------------------------------------------------------
-
-
-def run_owner(job_id: str) -> str:
-    return leases.process_owner("run", job_id)
-
-
-def _owner_dead(owner: str) -> bool:
-    """A dispatcher that ran on this machine in a process that no longer exists."""
-    return leases.owner_dead(owner, "run")
-
-
-def _lease(session: Session) -> DispatchLease:
-    lease = session.get(DispatchLease, LEASE_NAME, populate_existing=True)
-    if lease is None:  # the migration creates the row; this covers a database made another way
-        if session.get_bind().dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        session.execute(insert(DispatchLease).values(
-            name=LEASE_NAME, owner="", expires_at=datetime(2000, 1, 1, tzinfo=UTC), pacing={},
-            updated_at=utcnow()).on_conflict_do_nothing())
-        lease = session.get(DispatchLease, LEASE_NAME, populate_existing=True)
-    return lease
-
-
-def _take(session: Session, lease: DispatchLease, owner: str, expires: datetime) -> bool:
-    """Compare-and-set on the lease row: only wins if nobody changed it since we read it."""
-    now = utcnow()
-    changed = session.execute(sa.update(DispatchLease).where(
-        DispatchLease.name == LEASE_NAME, DispatchLease.owner == lease.owner,
-        DispatchLease.expires_at == lease.expires_at).values(owner=owner, expires_at=expires, updated_at=now))
-    return changed.rowcount == 1
-
-
-def lease_free(lease: DispatchLease, now: datetime) -> bool:
-    return not lease.owner or lease.expires_at <= now or _owner_dead(lease.owner)
-
-
-def reserve(job_id: str, now: datetime | None = None) -> bool:
-    """Book the lease for a dispatcher job about to be queued (False: one runs or is queued)."""
-    now = now or utcnow()
-    with session_scope() as session:
-        lease = _lease(session)
-        if not lease_free(lease, now):
-            return False
-        return _take(session, lease, f"queued:{job_id}", now + QUEUED_GRACE)
-
-
-def _acquire(job_id: str, owner: str, *, take_queued: bool = False) -> dict[str, Any] | None:
-    now = utcnow()
-    with session_scope() as session:
-        lease = _lease(session)
-        mine = lease.owner == f"queued:{job_id}" or (take_queued and lease.owner.startswith("queued:"))
-        if not mine and not lease_free(lease, now):
-            return None
-        pacing = dict(lease.pacing or {})
-        if not _take(session, lease, owner, now + LEASE_TTL):
-            return None
-        return pacing
-
-
-def _renew(owner: str) -> bool:
-    now = utcnow()
-    with session_scope() as session:
-        changed = session.execute(sa.update(DispatchLease).where(
-            DispatchLease.name == LEASE_NAME, DispatchLease.owner == owner).values(
-            expires_at=now + LEASE_TTL, updated_at=now))
-        return changed.rowcount == 1
-
-
-def _hand_over(owner: str, next_owner: str, expires: datetime, pacing: dict[str, Any]) -> bool:
-    with session_scope() as session:
-        changed = session.execute(sa.update(DispatchLease).where(
-            DispatchLease.name == LEASE_NAME, DispatchLease.owner == owner).values(
-            owner=next_owner, expires_at=expires, pacing=pacing, updated_at=utcnow()))
-        return changed.rowcount == 1
-
-
-def _release(owner: str, pacing: dict[str, Any] | None = None) -> None:
-    with session_scope() as session:
-        values: dict[str, Any] = {"owner": "", "expires_at": utcnow(), "updated_at": utcnow()}
-        if pacing is not None:
-            values["pacing"] = pacing
-        session.execute(sa.update(DispatchLease).where(DispatchLease.name == LEASE_NAME,
-                                                       DispatchLease.owner == owner).values(**values))
-
-
-def kick(*, reason: str = "") -> str | None:
-    """Make sure a dispatcher runs soon: queue one unless one runs or is queued. Returns its job id."""
-    from navaia_app.jobs.queues import CALLS_QUEUE, enqueue
-
-    if in_dispatcher():
-        return None  # the running dispatcher sees its own work
-    job_id = f"navaia-dispatch-{uuid.uuid4().hex[:16]}"
-    if not reserve(job_id):
-        return None
-    job = enqueue("navaia_app.jobs.calls.run_dispatcher", queue_name=CALLS_QUEUE, job_id=job_id,
-                  job_timeout=600,
-                  result_ttl=300, failure_ttl=7 * 24 * 3600, description=f"dispatch calls ({reason or 'kick'})")
-    if job is None:  # Redis is down: free the booking; the reconciler queues one when Redis is back
-        _release(f"queued:{job_id}")
-        return None
-    log.debug("dispatcher.kicked", job_id=job_id, reason=reason)
-    return job_id
+IN_FLIGHT_ATTEMPT = ("placing", *PROGRESS_STATUSES)
 
 
 # --- claiming ---------------------------------------------------------------------------------------
@@ -201,36 +83,39 @@ class Claim:
     claimed_at: datetime
 
 
+def _lane_filter(campaign_id: int | None) -> Any:
+    return CampaignCall.campaign_id == campaign_id if campaign_id is not None else CampaignCall.campaign_id.is_(None)
+
+
 def _due_ids(session: Session, campaign_id: int | None, now: datetime, limit: int) -> list[int]:
-    where = [CampaignCall.status == "pending", CampaignCall.next_attempt_at <= now,
-             CampaignCall.campaign_id == campaign_id if campaign_id is not None
-             else CampaignCall.campaign_id.is_(None)]
+    where = [CampaignCall.status == "pending", CampaignCall.next_attempt_at <= now, _lane_filter(campaign_id)]
     return list(session.exec(select(CampaignCall.id).where(*where)
                              .order_by(CampaignCall.next_attempt_at, CampaignCall.id).limit(limit)))
 
 
+_CLAIMABLE = states.allowed_from("queued", "pending")
+
+
 def claim_next(session: Session, campaign_id: int | None, now: datetime, candidates: deque) -> int | None:
-    """Flip one due call from 'pending' to 'queued'; returns its id (None: nothing due).
+    """Flip one due call of the lane from 'pending' to 'queued'; returns its id (None: nothing due).
 
     PostgreSQL: the row is chosen with FOR UPDATE SKIP LOCKED, so concurrent claimers never wait
     on or take each other's rows. SQLite (one writer at a time): a conditional UPDATE per
     candidate is the compare-and-set; a row someone else took fails it and the next is tried."""
     if session.get_bind().dialect.name == "postgresql":
-        where = [CampaignCall.status == "pending", CampaignCall.next_attempt_at <= now,
-                 CampaignCall.campaign_id == campaign_id if campaign_id is not None
-                 else CampaignCall.campaign_id.is_(None)]
+        where = [CampaignCall.status.in_(_CLAIMABLE), CampaignCall.next_attempt_at <= now, _lane_filter(campaign_id)]
         picked = session.exec(select(CampaignCall.id).where(*where)
                               .order_by(CampaignCall.next_attempt_at, CampaignCall.id)
                               .limit(1).with_for_update(skip_locked=True)).first()
         if picked is None:
             return None
-        session.execute(sa.update(CampaignCall).where(CampaignCall.id == picked, CampaignCall.status == "pending")
+        session.execute(sa.update(CampaignCall).where(CampaignCall.id == picked, CampaignCall.status.in_(_CLAIMABLE))
                         .values(status="queued", last_attempt_at=now, updated_at=now))
         return picked
     while candidates:
         call_id = candidates.popleft()
         flipped = session.execute(sa.update(CampaignCall).where(
-            CampaignCall.id == call_id, CampaignCall.status == "pending", CampaignCall.next_attempt_at <= now)
+            CampaignCall.id == call_id, CampaignCall.status.in_(_CLAIMABLE), CampaignCall.next_attempt_at <= now)
             .values(status="queued", last_attempt_at=now, updated_at=now))
         if flipped.rowcount == 1:
             return call_id
@@ -238,39 +123,30 @@ def claim_next(session: Session, campaign_id: int | None, now: datetime, candida
 
 
 def prepare_attempt(session: Session, call_id: int, now: datetime, provider_name: str) -> Claim | None:
-    """After a claim: the last checks (do-not-call, number, window, not already on a call), then the
-    attempt row with its idempotency key. None when the call must not ring now (it is put back)."""
+    """After a claim: the last checks (eligibility now, not already on another call), then the attempt
+    row with its idempotency key. None when the call must not ring now (it is put back or skipped)."""
     call = session.get(CampaignCall, call_id)
     customer = session.get(Customer, call.customer_id)
-    campaign = session.get(Campaign, call.campaign_id) if call.campaign_id is not None else None
-
-    def put_back(status: str, *, reason: str | None = None, at: datetime | None = None) -> None:
-        call.status, call.next_attempt_at, call.updated_at = status, at, now
-        if reason:
-            call.skip_reason = reason
+    if customer is None:
+        calls.finish(session, call, "skipped", now=now, reason="customer deleted", source="dispatcher")
+        return None
+    policy = policy_for(call.purpose)
+    verdict = check_eligibility(contact=customer, channel="call", now=now, window=policy.window(session, call))
+    if verdict.verdict == "never":
+        calls.finish(session, call, "skipped", now=now, reason=verdict.reason, source="dispatcher")
+        return None
+    if verdict.verdict == "later":
+        states.move_call(call, "pending", now=now, source="window")
+        call.next_attempt_at = verdict.at
         session.add(call)
-
-    if customer is None or customer.do_not_call:
-        put_back("skipped", reason="do not call")
         return None
-    if not service._valid_phone(customer.phone):
-        put_back("skipped", reason="invalid number")
-        return None
-    if campaign is not None:
-        window = service.window_of(campaign)
-        zone = service.customer_zone(customer.timezone)
-        if not window.contains(now, zone):
-            opening = window.next_opening(now, zone)
-            if opening is None:
-                put_back("skipped", reason="no calling day in the window")
-            else:
-                put_back("pending", at=opening)
-            return None
     elsewhere = session.exec(select(CampaignCall.id).where(
         CampaignCall.customer_id == customer.id, CampaignCall.id != call.id,
         CampaignCall.status.in_(ACTIVE_CALL_STATUSES)).limit(1)).first()
     if elsewhere is not None:  # on another call right now: never ring someone twice at once
-        put_back("pending", at=now + BUSY_CUSTOMER_DEFER)
+        states.move_call(call, "pending", now=now, source="busy_customer")
+        call.next_attempt_at = now + BUSY_CUSTOMER_DEFER
+        session.add(call)
         return None
     call.tries += 1
     key = f"navaia-{call.id}-{call.tries}"
@@ -282,72 +158,78 @@ def prepare_attempt(session: Session, call_id: int, now: datetime, provider_name
     session.flush()
     return Claim(call_id=call.id, attempt_id=attempt.id, campaign_id=call.campaign_id, key=key, to=customer.phone,
                  customer_id=customer.id, customer_name=customer.name,
-                 variables=service.call_variables(call=call, customer=customer, campaign=campaign), claimed_at=now)
+                 variables=calls.call_variables(session=session, call=call, customer=customer), claimed_at=now)
 
 
 def store_placed(session: Session, claim: Claim, provider_call_id: str, external_conversation_id: str | None,
                  now: datetime) -> None:
+    """The provider took the call: the attempt rings, and counts (unless a callback adopted it first)."""
     attempt = session.get(CampaignCallAttempt, claim.attempt_id)
     call = session.get(CampaignCall, claim.call_id)
     if attempt.provider_call_id is None:
         attempt.provider_call_id = provider_call_id
     if attempt.status in ("placing", "not_placed"):
-        attempt.status = "ringing"
+        states.move_attempt(attempt, "ringing", now=now, source="placed")
     attempt.placed_at = attempt.placed_at or now
     attempt.external_conversation_id = external_conversation_id
     attempt.updated_at = now
-    if call.status == "queued":  # (a Twilio callback may have adopted it first, and counted it)
-        call.status = "ringing"
-        call.attempts += 1
+    if call.status == "queued" and states.move_call(call, "ringing", now=now, source="placed"):
+        call.attempts += 1  # (a Twilio callback may have adopted it first, and counted it)
     call.provider_call_id = provider_call_id
     call.updated_at = now
     session.add(attempt)
     session.add(call)
-    service.bump(session)
+    calls.bump(session)
 
 
 def placement_failed(session: Session, claim: Claim, error: PlacementError, now: datetime) -> None:
+    """The provider did not take the call; `error.kind` alone decides what follows: nothing placed
+    (rate limited, unavailable: the call waits and the attempt does not count), or a "failed"
+    attempt whose retry the kind allows or forbids (rejected, auth), and for auth the purpose is told
+    (a campaign pauses). The kind is kept on the attempt."""
     attempt = session.get(CampaignCallAttempt, claim.attempt_id)
     call = session.get(CampaignCall, claim.call_id)
-    if error.kind in ("rate_limited", "unavailable"):
-        # Nothing rang: the attempt does not count, and the call waits a little.
-        attempt.status, attempt.detail, attempt.updated_at = "not_placed", error.reason, now
-        call.status, call.next_attempt_at, call.last_detail = "pending", now + timedelta(seconds=error.retry_after), \
-            error.reason
-        call.updated_at = now
+    attempt.error_kind = error.kind.value
+    if error.kind.nothing_placed:
+        states.move_attempt(attempt, "not_placed", now=now, source="placement_failed")
+        attempt.detail = error.reason
+        if states.move_call(call, "pending", now=now, source="placement_failed"):
+            call.next_attempt_at = now + timedelta(seconds=error.retry_after)
+        call.last_detail = error.reason
         session.add(attempt)
         session.add(call)
-        service.bump(session)
-        log.warning("call.not_placed", campaign_call_id=call.id, reason=error.reason)
+        calls.bump(session)
+        log.warning("call.not_placed", campaign_call_id=call.id, kind=error.kind.value, reason=error.reason)
         return
     call.attempts += 1
     session.add(call)
+    session.add(attempt)
     session.flush()
-    service.record_call_outcome(session=session, outcome="failed", campaign_call_id=call.id, detail=error.reason)
-    log.warning("call.failed_to_place", campaign_call_id=call.id, kind=error.kind, reason=error.reason)
-    if error.kind == "auth" and call.campaign_id is not None:
-        campaign = session.get(Campaign, call.campaign_id)
-        if campaign is not None and campaign.status in ("running", "scheduled"):
-            service.pause_campaign(session=session, campaign_id=campaign.id, reason=error.reason)
+    calls.record_call_outcome(session=session, outcome="failed", campaign_call_id=call.id, detail=error.reason,
+                              error_kind=error.kind)
+    log.warning("call.failed_to_place", campaign_call_id=call.id, kind=error.kind.value, reason=error.reason)
+    if error.kind is ErrorKind.AUTH:
+        policy_for(call.purpose).on_auth_failure(session, call, error.reason)
 
 
 def recover_orphans(session: Session, now: datetime) -> int:
     """Attempts left 'placing' by a dispatcher that died between asking the provider and writing down
-    its answer. The provider says which call the key placed: adopt it, or try again (nothing rang);
-    a provider that cannot tell gets a final 'failed' (better than calling someone twice)."""
+    its answer. A provider that `can_find_calls` says which call the key placed: adopt it, or try
+    again (nothing rang); one that cannot gets a final 'failed' of kind unknown, never retried
+    (better than calling someone twice). Returns how many attempts were settled."""
     orphans = list(session.exec(select(CampaignCallAttempt).where(CampaignCallAttempt.status == "placing")))
     for attempt in orphans:
         call = session.get(CampaignCall, attempt.campaign_call_id)
         customer = session.get(Customer, call.customer_id) if call else None
         if call is None or customer is None:
-            attempt.status, attempt.outcome, attempt.detail = "ended", "failed", "customer deleted"
+            if states.move_attempt(attempt, "ended", now=now, source="orphan"):
+                attempt.outcome, attempt.detail = "failed", "customer deleted"
             session.add(attempt)
             continue
         provider = get_provider(attempt.provider)
-        can_find = getattr(provider, "can_find_calls", True)
         try:
             found = provider.find_call(idempotency_key=attempt.idempotency_key, to=customer.phone,
-                                       since=attempt.created_at) if can_find else None
+                                       since=attempt.created_at) if provider.can_find_calls else None
         except PlacementError as exc:
             log.warning("call.recovery_deferred", campaign_call_id=call.id, reason=exc.reason)
             continue
@@ -357,10 +239,11 @@ def recover_orphans(session: Session, now: datetime) -> int:
         if found is not None:
             store_placed(session, claim, found.provider_call_id, found.external_conversation_id, attempt.created_at)
             log.info("call.recovered", campaign_call_id=call.id, provider_call_id=found.provider_call_id)
-        elif can_find:
-            attempt.status, attempt.detail, attempt.updated_at = "not_placed", "not placed (dispatcher stopped)", now
-            if call.status == "queued":
-                call.status, call.next_attempt_at, call.updated_at = "pending", now, now
+        elif provider.can_find_calls:
+            states.move_attempt(attempt, "not_placed", now=now, source="orphan")
+            attempt.detail = "not placed (dispatcher stopped)"
+            if call.status == "queued" and states.move_call(call, "pending", now=now, source="orphan"):
+                call.next_attempt_at = now
             session.add(attempt)
             session.add(call)
             log.info("call.recovered_not_placed", campaign_call_id=call.id)
@@ -368,76 +251,32 @@ def recover_orphans(session: Session, now: datetime) -> int:
             call.attempts += 1 if call.status == "queued" else 0
             session.add(call)
             session.flush()
-            service.record_call_outcome(session=session, outcome="failed", campaign_call_id=call.id,
-                                        detail="placement interrupted; outcome unknown (not retried, to avoid "
-                                               "calling twice)")
+            calls.record_call_outcome(session=session, outcome="failed", campaign_call_id=call.id,
+                                      detail="placement interrupted; outcome unknown (not retried, to avoid "
+                                             "calling twice)", error_kind=ErrorKind.UNKNOWN)
     if orphans:
-        service.bump(session)
+        calls.bump(session)
     return len(orphans)
-
-
-# --- the post-call event of a simulated answered call -------------------------------------------
-
-
-def sign_elevenlabs(body: bytes, secret: str, timestamp: int) -> str:
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"t={timestamp},v0={mac.hexdigest()}"
-
-
-def send_post_call_event(payload: dict[str, Any]) -> int | None:
-    """POST a signed post-call event to our own ElevenLabs webhook, as ElevenLabs would."""
-    import httpx
-
-    settings = get_settings()
-    if not settings.elevenlabs_webhook_secret:
-        return None
-    body = json.dumps(payload).encode()
-    url = settings.public_base_url.rstrip("/") + "/api/webhooks/elevenlabs"
-    headers = {"Content-Type": "application/json",
-               "ElevenLabs-Signature": sign_elevenlabs(body, settings.elevenlabs_webhook_secret, int(time.time()))}
-    try:
-        response = httpx.post(url, content=body, headers=headers, timeout=10)
-    except httpx.HTTPError as exc:
-        log.warning("simulated.post_call_failed", url=url, error=type(exc).__name__)
-        return None
-    if response.status_code >= 300:
-        log.warning("simulated.post_call_refused", status=response.status_code, body=response.text[:200])
-    return response.status_code
 
 
 # --- the dispatcher -----------------------------------------------------------------------------
 
 
-@dataclass
-class Lane:
-    """One campaign (or the one-off calls, id None) as the dispatcher paces it."""
-
-    campaign_id: int | None
-    rate: float
-    max_concurrent: int
-    active: int = 0
-    pending_due: int = 0
-    next_slot: float = 0.0
-    candidates: deque = field(default_factory=deque)
-    fetched_at: float = 0.0
-    window: CallingWindow | None = None
-
-    @property
-    def key(self) -> str:
-        return "adhoc" if self.campaign_id is None else str(self.campaign_id)
-
-
 class Dispatcher:
+    """One slice of dispatching (see the module docstring); `run()` does it and reports."""
+
     def __init__(self, job_id: str, *, slice_seconds: float | None = None, take_queued: bool = False):
         self.job_id = job_id
         self.take_queued = take_queued
-        self.owner = run_owner(job_id)
+        self.owner = lease.run_owner(job_id)
         self.slice_seconds = slice_seconds or get_settings().campaign_dispatch_slice_seconds
         self.provider = get_provider()
         self.provider_rate = max(0.01, self.provider.max_calls_per_second)
         self.provider_slot = 0.0
         self.lanes: dict[str, Lane] = {}
-        self.events: list[tuple[float, int]] = []  # (when, attempt id) for pollable providers
+        self.events: list[tuple[float, int]] = []  # (when, attempt id) for a provider that reports by polling
+        self.polling = self.provider.reports is Reporting.POLLING
+        self.cached_models = tuple(m for policy in policies() for m in policy.cached_models)
         self.placed = 0
         self.updates = 0
         self.placer: ThreadPoolExecutor | None = None
@@ -468,10 +307,10 @@ class Dispatcher:
             session.rollback()
             raise
         finally:
-            # Nothing is cached across units (every read is fresh) but the campaigns, which _refresh
-            # re-reads every half second: their settings are what every claim and outcome consult.
+            # Nothing is cached across units (every read is fresh) but what the purposes ask to keep (the
+            # campaigns, which _refresh re-reads every half second: every claim and outcome consults them).
             for obj in list(session.identity_map.values()):
-                if not isinstance(obj, Campaign):
+                if not isinstance(obj, self.cached_models):
                     session.expunge(obj)
 
     def _close(self) -> None:
@@ -481,12 +320,12 @@ class Dispatcher:
             self._session = self._connection = None
 
     def run(self) -> dict[str, Any]:
-        pacing = _acquire(self.job_id, self.owner, take_queued=self.take_queued)
+        pacing = lease.acquire(self.job_id, self.owner, take_queued=self.take_queued)
         if pacing is None:
             return {"status": "busy"}
-        token = _in_dispatcher.set(True)
+        token = lease.enter_dispatcher()
         self.bumps: list = []
-        bumps_token = service._deferred_bumps.set(self.bumps)
+        bumps_token = calls._deferred_bumps.set(self.bumps)
         started = time.monotonic()
         try:
             self.provider_slot = float(pacing.get("provider", {}).get(self.provider.name, 0.0))
@@ -508,12 +347,12 @@ class Dispatcher:
             if more and not self.lost_lease:
                 handed = self._continue(state)
             if handed is None and not self.lost_lease:
-                _release(self.owner, state)
-            service._deferred_bumps.reset(bumps_token)
+                lease.release(self.owner, state)
+            calls._deferred_bumps.reset(bumps_token)
             if self.bumps:
                 with session_scope() as session:
                     live.bump(session, "campaigns")
-            _in_dispatcher.reset(token)
+            lease.leave_dispatcher(token)
         report = {"status": "ok", "placed": self.placed, "updates": self.updates, "next": handed,
                   "seconds": round(time.monotonic() - started, 2)}
         log.info("dispatcher.slice", **report)
@@ -523,13 +362,13 @@ class Dispatcher:
         from navaia_app.jobs.queues import CALLS_QUEUE, enqueue
 
         job_id = f"navaia-dispatch-{uuid.uuid4().hex[:16]}"
-        if not _hand_over(self.owner, f"queued:{job_id}", utcnow() + QUEUED_GRACE, state):
+        if not lease.hand_over(self.owner, f"queued:{job_id}", utcnow() + lease.QUEUED_GRACE, state):
             return None
         job = enqueue("navaia_app.jobs.calls.run_dispatcher", queue_name=CALLS_QUEUE, job_id=job_id,
                       job_timeout=600, result_ttl=300,
                       failure_ttl=7 * 24 * 3600, description="dispatch calls (next slice)")
         if job is None:
-            _release(f"queued:{job_id}", state)
+            lease.release(f"queued:{job_id}", state)
             return None
         return job_id
 
@@ -578,21 +417,17 @@ class Dispatcher:
     def _anything_to_wait_for(self) -> bool:
         if self.events or self.in_flight:
             return True
-        for lane in self.lanes.values():
-            if (lane.candidates or lane.pending_due) and lane.active < lane.max_concurrent:
-                return True
+        if any(lane.wants_to_place for lane in self.lanes.values()):
+            return True
         return self._due_soon()
 
     def _due_soon(self) -> bool:
         """A call becomes due soon in a lane with room for it (a full lane waits for a callback's kick)."""
         horizon = self._now() + timedelta(seconds=LINGER_SECONDS)
         with self._unit() as session:
-            keys = session.exec(select(CampaignCall.campaign_id).join(
-                Campaign, Campaign.id == CampaignCall.campaign_id, isouter=True).where(
-                CampaignCall.status == "pending", CampaignCall.next_attempt_at <= horizon,
-                sa.or_(CampaignCall.campaign_id.is_(None), Campaign.status == "running")).distinct()).all()
+            keys = _due_lanes(session, horizon)
         for cid in keys:
-            lane = self.lanes.get("adhoc" if cid is None else str(cid))
+            lane = self.lanes.get(lane_key(cid))
             if lane is None or lane.active < lane.max_concurrent:
                 return True
         return False
@@ -601,9 +436,7 @@ class Dispatcher:
         """Re-read campaigns (pause/cancel/resume), active and due counts; renew the lease."""
         now = self._now()
         with self._unit() as session:
-            renewed = session.execute(sa.update(DispatchLease).where(
-                DispatchLease.name == LEASE_NAME, DispatchLease.owner == self.owner).values(
-                expires_at=now + LEASE_TTL, updated_at=now)).rowcount == 1
+            renewed = lease.renew_in(session, self.owner, now)
             if renewed and self.bumps:  # one bump for all the changes since the last refresh
                 self.bumps.clear()
                 live.bump(session, "campaigns")
@@ -612,19 +445,19 @@ class Dispatcher:
             log.warning("dispatcher.lease_lost", owner=self.owner)
             return False
         with self._unit() as session:
-            service.start_due_scheduled(session=session, now=now)
-            campaigns = {c.id: c for c in session.exec(select(Campaign).where(Campaign.status == "running")
-                                                       .execution_options(populate_existing=True))}
+            for policy in policies():
+                policy.before_dispatch(session, now)
+            specs = _open_lanes(session, now)
             active = dict(session.exec(select(CampaignCall.campaign_id, func.count()).where(
                 CampaignCall.status.in_(ACTIVE_CALL_STATUSES)).group_by(CampaignCall.campaign_id)).all())
             due = dict(session.exec(select(CampaignCall.campaign_id, func.count()).where(
                 CampaignCall.status == "pending", CampaignCall.next_attempt_at <= now).group_by(
                 CampaignCall.campaign_id)).all())
-            finished = [cid for cid in campaigns if not active.get(cid) and not due.get(cid)]
+            finished = [cid for cid in specs if not active.get(cid) and not due.get(cid)]
             for cid in finished:
-                if service.complete_if_done(session=session, campaign_id=cid, now=now):
-                    campaigns.pop(cid)
-        wanted = {str(cid): cid for cid in campaigns}
+                if specs[cid][0].close_lane(session, cid, now):
+                    specs.pop(cid)
+        wanted = {lane_key(cid): cid for cid in specs}
         if due.get(None) or active.get(None):
             wanted["adhoc"] = None
         for key in list(self.lanes):
@@ -639,9 +472,9 @@ class Dispatcher:
             if cid is None:
                 lane.rate, lane.max_concurrent = self.provider_rate, ADHOC_CONCURRENCY
             else:
-                campaign = campaigns[cid]
-                lane.rate = max(0.01, min(campaign.calls_per_second, self.provider_rate))
-                lane.max_concurrent = campaign.max_concurrent_calls
+                spec = specs[cid][1]
+                lane.rate = max(0.01, min(spec.rate, self.provider_rate))
+                lane.max_concurrent = spec.max_concurrent
             lane.active = active.get(cid, 0)
             lane.pending_due = due.get(cid, 0)
         return True
@@ -651,17 +484,15 @@ class Dispatcher:
         best = float("inf")
         wall, mono = time.time(), time.monotonic()
         for lane in self.lanes.values():
-            if (lane.candidates or lane.pending_due) and lane.active < lane.max_concurrent:
-                slot = max(lane.next_slot, self.provider_slot)
-                best = min(best, mono + max(0.0, slot - wall))
+            if lane.wants_to_place:
+                best = min(best, mono + max(0.0, lane.slot(self.provider_slot) - wall))
         return best
 
     def _place_next(self) -> bool:
         """Place the call whose slot comes first, if its slot has come. True when one was placed."""
         wall = time.time()
         ready = [lane for lane in self.lanes.values()
-                 if (lane.candidates or lane.pending_due) and lane.active < lane.max_concurrent
-                 and max(lane.next_slot, self.provider_slot) <= wall]
+                 if lane.wants_to_place and lane.slot(self.provider_slot) <= wall]
         if not ready:
             return False
         lane = min(ready, key=lambda ln: ln.next_slot)
@@ -677,16 +508,12 @@ class Dispatcher:
                 return False
             claim = prepare_attempt(session, call_id, now, self.provider.name)
             if claim is not None:
-                service.bump(session)
+                calls.bump(session)
         if claim is None:
             lane.pending_due = max(0, lane.pending_due - 1)
             return True  # not eligible now; it was put back or skipped: try the next one
-        # the pacing clocks: a campaign a little behind (a slice hand-over) catches up, one that was idle
-        # starts afresh (no burst), and the provider's own limit never bends
-        lane.next_slot = (lane.next_slot if lane.next_slot >= wall - BURST_SECONDS else wall) + 1.0 / lane.rate
-        self.provider_slot = max(self.provider_slot, wall) + 1.0 / self.provider_rate
-        lane.active += 1
-        lane.pending_due = max(0, lane.pending_due - 1)
+        lane.placed(wall)
+        self.provider_slot = next_provider_slot(self.provider_slot, wall, self.provider_rate)
         self.placed += 1
         if self.provider.instant:
             self._place(claim)
@@ -703,7 +530,7 @@ class Dispatcher:
             self._place_in_scope(claim)
 
     def _place_in_scope(self, claim: Claim) -> None:
-        token = _in_dispatcher.set(True)
+        token = lease.enter_dispatcher()
         try:
             request = CallRequest(idempotency_key=claim.key, to=claim.to, campaign_call_id=claim.call_id,
                                   customer_id=claim.customer_id, campaign_id=claim.campaign_id,
@@ -711,10 +538,10 @@ class Dispatcher:
             try:
                 placed = self.provider.place_call(request)
             except PlacementError as error:
-                if error.kind == "unknown":
+                if error.kind is ErrorKind.UNKNOWN:
                     log.warning("call.placement_unknown", campaign_call_id=claim.call_id, reason=error.reason)
                     return  # left 'placing': the next slice asks the provider what happened
-                if error.kind in ("rate_limited", "unavailable"):
+                if error.kind.nothing_placed:
                     self.provider_slot = max(self.provider_slot, time.time() + error.retry_after)
                 with self._unit_for_placing() as session:
                     placement_failed(session, claim, error, self._now())
@@ -724,33 +551,32 @@ class Dispatcher:
                 store_placed(session, claim, placed.provider_call_id, placed.external_conversation_id, now)
             log.info("call.placed", campaign_call_id=claim.call_id, campaign_id=claim.campaign_id,
                      provider=self.provider.name, provider_call_id=placed.provider_call_id, to=mask_phone(claim.to))
-            if self.provider.pollable:
+            if self.polling:
                 self._schedule(claim.attempt_id, placed.provider_call_id, now, "ringing")
         except Exception:
             log.exception("call.place_crashed", campaign_call_id=claim.call_id)
         finally:
-            _in_dispatcher.reset(token)
+            lease.leave_dispatcher(token)
 
     def _unit_for_placing(self):
         # placing threads (providers with a network round trip) each use a pooled session of their own
         return self._unit() if self.provider.instant else session_scope()
 
-    # --- following pollable calls (the simulated carrier) ---
+    # --- following the calls of a provider that reports by polling ---
 
     def _schedule(self, attempt_id: int, provider_call_id: str, placed_at: datetime, status: str) -> None:
-        next_at = getattr(self.provider, "next_event_at", None)
-        when = next_at(provider_call_id, placed_at, status) if next_at else self._now() + timedelta(seconds=5)
+        when = self.provider.next_event_at(provider_call_id, placed_at, status)
         if when is not None:
             heapq.heappush(self.events, (when.timestamp(), attempt_id))
 
     def _load_events(self) -> None:
-        if not self.provider.pollable:
+        if not self.polling:
             return
         with self._unit() as session:
             rows = session.exec(select(CampaignCallAttempt.id, CampaignCallAttempt.provider_call_id,
                                        CampaignCallAttempt.placed_at, CampaignCallAttempt.status).where(
                 CampaignCallAttempt.provider == self.provider.name,
-                CampaignCallAttempt.status.in_(("ringing", "in_progress")),
+                CampaignCallAttempt.status.in_(PROGRESS_STATUSES),
                 CampaignCallAttempt.placed_at.is_not(None))).all()
         for attempt_id, sid, placed_at, status in rows:
             self._schedule(attempt_id, sid, placed_at, status)
@@ -772,27 +598,27 @@ class Dispatcher:
         with self._unit() as session:
             attempts = list(session.exec(select(CampaignCallAttempt).where(CampaignCallAttempt.id.in_(due))))
             for attempt in attempts:
-                if attempt.outcome is not None or attempt.status not in ("ringing", "in_progress"):
+                if attempt.outcome is not None or attempt.status not in PROGRESS_STATUSES:
                     continue
                 updates = self.provider.poll_updates([attempt], now)
                 if not updates:  # still ringing or talking: check again at its next event
                     self._schedule(attempt.id, attempt.provider_call_id, attempt.placed_at, attempt.status)
                     continue
                 for update in updates:
-                    call = service.report_call_update(
+                    call = calls.report_call_update(
                         session=session, provider_call_id=update.provider_call_id, status=update.status,
                         duration_seconds=update.duration_seconds, detail=update.detail,
                         answered_at=update.answered_at, attempt=attempt)
                     self.updates += 1
                     if call is None:
                         continue
-                    if update.status in ("ringing", "in_progress"):
+                    if update.status in PROGRESS_STATUSES:
                         self._schedule(attempt.id, attempt.provider_call_id, attempt.placed_at, update.status)
                         continue
-                    lane = self.lanes.get("adhoc" if call.campaign_id is None else str(call.campaign_id))
+                    lane = self.lanes.get(lane_key(call.campaign_id))
                     if lane is not None:
                         lane.active = max(0, lane.active - 1)
-                    if update.status == "completed":
+                    if update.status == "completed" and self.provider.synthesizes_conversations:
                         posts.append(self._post_call_payload(session, call, attempt, update.duration_seconds or 0))
         for payload in posts:
             if payload is not None:
@@ -800,8 +626,7 @@ class Dispatcher:
 
     def _post_call_payload(self, session: Session, call: CampaignCall, attempt: CampaignCallAttempt,
                            duration: int) -> dict[str, Any] | None:
-        from navaia_app.telephony.simulated import post_call_event
-
+        """The post-call webhook the provider's made-up conversation would send (None: none to send)."""
         settings = get_settings()
         if not settings.elevenlabs_webhook_secret:
             if not self.warned_no_secret:
@@ -810,21 +635,18 @@ class Dispatcher:
                 self.warned_no_secret = True
             return None
         customer = session.get(Customer, call.customer_id)
-        campaign = session.get(Campaign, call.campaign_id) if call.campaign_id is not None else None
         if customer is None:
             return None
-        return post_call_event(
-            provider_call_id=attempt.provider_call_id,
-            external_conversation_id=attempt.external_conversation_id or f"conv_sim_{attempt.provider_call_id[3:23]}",
+        return self.provider.synthesized_conversation(
+            provider_call_id=attempt.provider_call_id, external_conversation_id=attempt.external_conversation_id,
             to=customer.phone, placed_at=attempt.placed_at, duration_seconds=duration,
-            variables=service.call_variables(call=call, customer=customer, campaign=campaign),
-            purpose=campaign.purpose if campaign else "", business_timezone=settings.business_timezone,
-            agent_id=settings.elevenlabs_agent_id)
+            variables=calls.call_variables(session=session, call=call, customer=customer),
+            topic=policy_for(call.purpose).topic(session, call))
 
     def _post(self, payload: dict[str, Any]) -> None:
         if self.poster is None:
             self.poster = ThreadPoolExecutor(POST_CALL_THREADS, thread_name_prefix="navaia-postcall")
-        self.poster.submit(send_post_call_event, payload)
+        self.poster.submit(send_to_own_webhook, payload)
 
     # --- the end of a slice ---
 
@@ -835,11 +657,12 @@ class Dispatcher:
             self.poster.shutdown(wait=True)
 
     def _complete_finished(self) -> None:
-        """Campaigns whose last call ended in this slice complete now (not at the next reconcile)."""
+        """Lanes (campaigns) whose last call ended in this slice close now (not at the next reconcile)."""
         try:
             with session_scope() as session:
-                for cid in session.exec(select(Campaign.id).where(Campaign.status == "running")).all():
-                    service.complete_if_done(session=session, campaign_id=cid)
+                now = self._now()
+                for cid, (policy, _spec) in _open_lanes(session, now).items():
+                    policy.close_lane(session, cid, now)
         except sa.exc.SQLAlchemyError as exc:
             log.warning("dispatcher.completion_check_failed", error=type(exc).__name__)
 
@@ -852,12 +675,40 @@ class Dispatcher:
                 if session.exec(select(CampaignCallAttempt.id).where(
                         CampaignCallAttempt.status == "placing").limit(1)).first() is not None:
                     return True
-            for lane in self.lanes.values():
-                if (lane.candidates or lane.pending_due) and lane.active < lane.max_concurrent:
-                    return True
+            if any(lane.wants_to_place for lane in self.lanes.values()):
+                return True
             return self._due_soon()
         except sa.exc.SQLAlchemyError:
             return False
+
+
+def _open_lanes(session: Session, now: datetime) -> dict[int, tuple[Any, Any]]:
+    """Campaign id -> (its policy, its LaneSpec) for every lane the purposes run now."""
+    return {spec.campaign_id: (policy, spec) for policy in policies() for spec in policy.lanes(session, now)}
+
+
+def _due_lanes(session: Session, horizon: datetime) -> list[int | None]:
+    """The lanes (campaign ids; None: the shared lane) with a call due by `horizon` that may be placed."""
+    keys = session.exec(select(CampaignCall.campaign_id).where(
+        CampaignCall.status == "pending", CampaignCall.next_attempt_at <= horizon).distinct()).all()
+    if all(cid is None for cid in keys):
+        return list(keys)
+    open_ids = _open_lanes(session, horizon)
+    return [cid for cid in keys if cid is None or cid in open_ids]
+
+
+def _providers_reporting(session: Session, reporting: Reporting) -> list[str]:
+    """Names of the providers of attempts still in flight that report by `reporting`."""
+    names = session.exec(select(CampaignCallAttempt.provider).where(
+        CampaignCallAttempt.status.in_(IN_FLIGHT_ATTEMPT)).distinct()).all()
+    out = []
+    for name in names:
+        try:
+            if get_provider(name).reports is reporting:
+                out.append(name)
+        except ValueError:
+            log.warning("dispatcher.unknown_provider", provider=name)
+    return out
 
 
 def run(job_id: str | None = None, *, slice_seconds: float | None = None, take_queued: bool = False,
@@ -876,22 +727,16 @@ def reconcile(*, now: datetime | None = None) -> dict[str, Any]:
     now = now or utcnow()
     report: dict[str, Any] = {}
     with session_scope() as session:
-        report["started"] = service.start_due_scheduled(session=session, now=now)
-        running = list(session.exec(select(Campaign.id).where(Campaign.status == "running")))
-        report["completed"] = [cid for cid in running
-                               if service.complete_if_done(session=session, campaign_id=cid, now=now)]
+        for policy in policies():
+            for key, value in policy.reconcile(session, now).items():
+                report[key] = value
         report["stale"] = _settle_stale_calls(session, now)
-        due = session.exec(select(CampaignCall.id).join(Campaign, Campaign.id == CampaignCall.campaign_id,
-                                                        isouter=True).where(
-            CampaignCall.status == "pending", CampaignCall.next_attempt_at <= now + timedelta(seconds=LINGER_SECONDS),
-            sa.or_(CampaignCall.campaign_id.is_(None), Campaign.status == "running")).limit(1)).first()
-        pollable = session.exec(select(CampaignCallAttempt.id).where(
-            CampaignCallAttempt.status.in_(("placing", "ringing", "in_progress")),
-            CampaignCallAttempt.provider == "simulated").limit(1)).first()
+        due = _due_lanes(session, now + timedelta(seconds=LINGER_SECONDS))
+        polled = _providers_reporting(session, Reporting.POLLING)
         placing = session.exec(select(CampaignCallAttempt.id).where(
             CampaignCallAttempt.status == "placing").limit(1)).first()
-    report["kicked"] = kick(reason="reconcile") if (due or pollable or placing) else None
-    if report["started"] or report["completed"] or report["stale"] or report["kicked"]:
+    report["kicked"] = lease.kick(reason="reconcile") if (due or polled or placing) else None
+    if any(report.values()):
         log.info("campaigns.reconciled", **{k: v for k, v in report.items() if v})
     return report
 
@@ -901,22 +746,26 @@ STALE_GIVE_UP_AFTER = timedelta(hours=2)
 
 
 def _settle_stale_calls(session: Session, now: datetime) -> int:
-    """Calls whose callbacks never came: ask the provider (Twilio), or give up after two hours."""
+    """Calls whose callbacks never came (providers that report by callbacks; the dispatcher follows
+    the others): ask the provider, or give up after two hours."""
+    reporting = _providers_reporting(session, Reporting.CALLBACKS)
+    if not reporting:
+        return 0
     stale = list(session.exec(select(CampaignCallAttempt).where(
-        CampaignCallAttempt.status.in_(("ringing", "in_progress")), CampaignCallAttempt.provider != "simulated",
+        CampaignCallAttempt.status.in_(PROGRESS_STATUSES), CampaignCallAttempt.provider.in_(reporting),
         CampaignCallAttempt.updated_at < now - STALE_POLL_AFTER).limit(200)))
     settled = 0
     for attempt in stale:
         provider = get_provider(attempt.provider)
         updates = provider.poll_updates([attempt], now)
         for update in updates:
-            service.report_call_update(session=session, provider_call_id=update.provider_call_id,
+            calls.report_call_update(session=session, provider_call_id=update.provider_call_id,
                                        status=update.status, duration_seconds=update.duration_seconds,
                                        detail=update.detail)
             settled += 1
         if not updates and attempt.updated_at < now - STALE_GIVE_UP_AFTER:
-            service.record_call_outcome(session=session, outcome="failed", provider_call_id=attempt.provider_call_id,
-                                        campaign_call_id=attempt.campaign_call_id,
-                                        detail="no outcome reported by the provider")
+            calls.record_call_outcome(session=session, outcome="failed", provider_call_id=attempt.provider_call_id,
+                                      campaign_call_id=attempt.campaign_call_id,
+                                      detail="no outcome reported by the provider")
             settled += 1
     return settled

@@ -1,0 +1,75 @@
+"""ElevenLabs webhook signing, written once: the header ElevenLabs sends, and a signed POST.
+
+The post-call webhook (conversations/webhook.py) checks `ElevenLabs-Signature` with
+`elevenlabs_mac`; the simulated carrier (telephony/simulated.py) and the Playground send their
+events through `post_signed_event`, exactly as ElevenLabs would, so both go through the one
+real webhook path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+import httpx
+
+from navaia_app.core.logging import get_logger
+
+log = get_logger(__name__)
+
+SIGNATURE_HEADER = "ElevenLabs-Signature"
+
+
+def elevenlabs_mac(body: bytes, secret: str, timestamp: int) -> str:
+    """Hex HMAC-SHA256 of `"<timestamp>.<raw body>"` keyed by `secret` (the `v0` of the header)."""
+    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def sign_elevenlabs(body: bytes, secret: str, timestamp: int) -> str:
+    """The `ElevenLabs-Signature` header value for `body`: `t=<timestamp>,v0=<hex mac>`."""
+    return f"t={timestamp},v0={elevenlabs_mac(body, secret, timestamp)}"
+
+
+def signed_event_request(doc: dict[str, Any], secret: str, *, now: float | None = None) -> tuple[bytes, dict[str, str]]:
+    """The JSON body of `doc` and the headers (content type and signature) to POST it with."""
+    body = json.dumps(doc).encode()
+    stamp = int(time.time() if now is None else now)
+    return body, {"Content-Type": "application/json", SIGNATURE_HEADER: sign_elevenlabs(body, secret, stamp)}
+
+
+def post_signed_event(url: str, doc: dict[str, Any], secret: str, *, timeout: float = 10) -> httpx.Response:
+    """POST `doc` to `url` signed as ElevenLabs signs its webhooks. Raises httpx.HTTPError when the
+    request cannot be made; any HTTP answer (even 4xx/5xx) is returned for the caller to judge."""
+    body, headers = signed_event_request(doc, secret)
+    return httpx.post(url, content=body, headers=headers, timeout=timeout)
+
+
+async def post_signed_event_async(url: str, doc: dict[str, Any], secret: str, *,
+                                  timeout: float = 10) -> httpx.Response:
+    """`post_signed_event` for async callers (Reflex handlers must not block the event loop)."""
+    body, headers = signed_event_request(doc, secret)
+    async with httpx.AsyncClient(timeout=timeout) as client:
+        return await client.post(url, content=body, headers=headers)
+
+
+def send_to_own_webhook(doc: dict[str, Any]) -> int | None:
+    """POST a post-call event to our own ElevenLabs webhook (PUBLIC_BASE_URL), signed with
+    ELEVENLABS_WEBHOOK_SECRET, as ElevenLabs would. Returns the answer's status code; None when
+    there is no secret or the webhook cannot be reached (logged, never raised)."""
+    from navaia_app.core.settings import get_settings
+
+    settings = get_settings()
+    if not settings.elevenlabs_webhook_secret:
+        return None
+    url = settings.public_base_url.rstrip("/") + "/api/webhooks/elevenlabs"
+    try:
+        response = post_signed_event(url, doc, settings.elevenlabs_webhook_secret)
+    except httpx.HTTPError as exc:
+        log.warning("webhook.self_post_failed", url=url, error=type(exc).__name__)
+        return None
+    if response.status_code >= 300:
+        log.warning("webhook.self_post_refused", status=response.status_code, body=response.text[:200])
+    return response.status_code
