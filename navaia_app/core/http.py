@@ -56,10 +56,12 @@ def create_api() -> FastAPI:
     for router in (campaigns_api.router, campaigns_api.customer_calls_router, twilio_webhooks.router,
                    handoff_api.router):
         api.include_router(router)
+    from navaia_app.calendar_feeds import api as calendar_api
     from navaia_app.privacy import api as privacy_api
     from navaia_app.webhooks_out import api as webhooks_out_api
 
-    for router in (webhooks_out_api.router, privacy_api.customers_router, privacy_api.settings_router):
+    for router in (webhooks_out_api.router, privacy_api.customers_router, privacy_api.settings_router,
+                   calendar_api.router, calendar_api.feed_router):
         api.include_router(router)
     from navaia_app.core.metrics import MetricsMiddleware, router as metrics_router
     from navaia_app.core.security import SecurityMiddleware, TokenBucket

@@ -17,9 +17,10 @@ class RetentionPolicy(SQLModel, table=True):
     __tablename__ = "retention_policy"
 
     id: int = Field(default=1, primary_key=True)
-    recordings_days: int | None = Field(default=90)
-    transcripts_days: int | None = Field(default=365)
-    payloads_days: int | None = Field(default=365)
+    # No column default: a column default would turn an explicit None (forever) back into the default.
+    recordings_days: int | None = Field(default=90, sa_column=sa.Column(sa.Integer, nullable=True))
+    transcripts_days: int | None = Field(default=365, sa_column=sa.Column(sa.Integer, nullable=True))
+    payloads_days: int | None = Field(default=365, sa_column=sa.Column(sa.Integer, nullable=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     updated_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     last_run_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
