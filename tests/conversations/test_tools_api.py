@@ -366,3 +366,19 @@ def test_a_new_inbound_caller_gets_a_record_of_their_own(tools, session):
                                         "appointment_datetime": local_time(future_day(), 11)}).json()
     assert booked["booked"] is True
     assert session.get(Customer, booked["customer_id"]).phone == "+14155550777"
+
+
+def test_the_token_an_outbound_call_carries_binds_its_tools(tools, session, set_env):
+    """End to end with the real pipeline: "Call now" -> the call's dynamic variables -> the agent's tools."""
+    from navaia_app.outreach import calls as outreach
+
+    set_env(TELEPHONY_PROVIDER="simulated")
+    called = _customer(session, name="Ann Called", phone="+14155550101")
+    other = _customer(session, name="Otto Other", phone="+14155550202")
+    call = outreach.call_customer_now(session=session, customer_id=called.id)
+    session.commit()
+    variables = outreach.call_variables(session=session, call=call, customer=called)
+    bound = tools("lookup-customer", {"call_token": variables["call_token"], "caller_id": "+12125550100"}).json()
+    assert bound["verified"] is True and bound["customer"]["name"] == "Ann Called"
+    asked = tools("lookup-customer", {"call_token": variables["call_token"], "customer_id": other.id}).json()
+    assert asked["refused"] is True and "Otto" not in str(asked)
