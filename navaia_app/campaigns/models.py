@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,30 @@ from navaia_app.outreach.models import (  # noqa: F401  (the call tables live wi
 from navaia_app.outreach.outcomes import RETRYABLE_OUTCOMES
 
 CAMPAIGN_STATUSES = ("draft", "scheduled", "running", "paused", "completed", "cancelled")
+@dataclass(frozen=True)
+class CampaignDefaults:
+    """What a new campaign starts with, in one place: the table, the REST body and the form use it."""
+
+    calling_window_start: str = "09:00"
+    calling_window_end: str = "18:00"
+    calling_days: str = "mon,tue,wed,thu,fri"
+    calls_per_second: float = 1.0
+    max_concurrent_calls: int = 5
+    max_attempts: int = 3
+    retry_spacing_minutes: int = 60
+    retry_on: str = ",".join(RETRYABLE_OUTCOMES)
+
+    @property
+    def days(self) -> list[str]:
+        return self.calling_days.split(",")
+
+    @property
+    def retry_outcomes(self) -> list[str]:
+        return self.retry_on.split(",")
+
+
+DEFAULTS = CampaignDefaults()
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 AUDIENCE_TYPES = ("all", "filters", "customers", "csv")
 
@@ -39,14 +64,14 @@ class Campaign(SQLModel, table=True):
     audience: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
     variables: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
     start_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-    calling_window_start: str = Field(default="09:00", max_length=5)
-    calling_window_end: str = Field(default="18:00", max_length=5)
-    calling_days: str = Field(default="mon,tue,wed,thu,fri", max_length=40)
-    calls_per_second: float = Field(default=1.0)
-    max_concurrent_calls: int = Field(default=5)
-    max_attempts: int = Field(default=3)
-    retry_spacing_minutes: int = Field(default=60)
-    retry_on: str = Field(default="busy,no_answer,failed,voicemail", max_length=80)
+    calling_window_start: str = Field(default=DEFAULTS.calling_window_start, max_length=5)
+    calling_window_end: str = Field(default=DEFAULTS.calling_window_end, max_length=5)
+    calling_days: str = Field(default=DEFAULTS.calling_days, max_length=40)
+    calls_per_second: float = Field(default=DEFAULTS.calls_per_second)
+    max_concurrent_calls: int = Field(default=DEFAULTS.max_concurrent_calls)
+    max_attempts: int = Field(default=DEFAULTS.max_attempts)
+    retry_spacing_minutes: int = Field(default=DEFAULTS.retry_spacing_minutes)
+    retry_on: str = Field(default=DEFAULTS.retry_on, max_length=80)
     created_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
@@ -81,14 +106,14 @@ class CampaignIn(BaseModel):
     customer_ids: list[DbInt] | None = PydanticField(
         default=None, description="Hand-picked customers; omitted: every customer (or `audience`)")
     audience: AudienceIn | None = None
-    calls_per_second: float = 1.0
-    max_concurrent_calls: int = 5
-    max_attempts: int = 3
-    retry_spacing_minutes: int = 60
-    retry_on: list[str] = PydanticField(default_factory=lambda: list(RETRYABLE_OUTCOMES))
-    calling_window_start: str = "09:00"
-    calling_window_end: str = "18:00"
-    calling_days: list[str] = PydanticField(default_factory=lambda: list(WEEKDAYS[:5]))
+    calls_per_second: float = DEFAULTS.calls_per_second
+    max_concurrent_calls: int = DEFAULTS.max_concurrent_calls
+    max_attempts: int = DEFAULTS.max_attempts
+    retry_spacing_minutes: int = DEFAULTS.retry_spacing_minutes
+    retry_on: list[str] = PydanticField(default_factory=lambda: DEFAULTS.retry_outcomes)
+    calling_window_start: str = DEFAULTS.calling_window_start
+    calling_window_end: str = DEFAULTS.calling_window_end
+    calling_days: list[str] = PydanticField(default_factory=lambda: DEFAULTS.days)
     start_at: datetime | None = None
     variables: dict[str, Any] = PydanticField(default_factory=dict)
 

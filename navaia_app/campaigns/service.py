@@ -220,6 +220,7 @@ def _audience_from_body(body: dict[str, Any]) -> None:
 
 
 def get_campaign(*, session: Session, campaign_id: int) -> Campaign:
+    """The campaign. Raises NotFound."""
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFound(f"Campaign {campaign_id} not found.")
@@ -227,6 +228,8 @@ def get_campaign(*, session: Session, campaign_id: int) -> Campaign:
 
 
 def create_campaign(*, session: Session, campaign_in: CampaignIn, created_by_id: int | None = None) -> Campaign:
+    """A new draft campaign from `campaign_in` (every field validated at once). Raises ValidationFailed
+    (with every field's error) and changes nothing then."""
     body = campaign_in.model_dump()
     _audience_from_body(body)
     body.setdefault("audience", None)
@@ -248,6 +251,8 @@ def _require_draft(campaign: Campaign, action: str) -> None:
 
 
 def update_campaign(*, session: Session, campaign_id: int, patch: CampaignPatch) -> Campaign:
+    """Change a draft campaign (only the fields given). Raises NotFound, Conflict (not a draft),
+    ValidationFailed (a field given as empty or wrong)."""
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     _require_draft(campaign, "edited")
     given = patch.model_dump(exclude_unset=True)
@@ -271,6 +276,7 @@ def update_campaign(*, session: Session, campaign_id: int, patch: CampaignPatch)
 
 
 def delete_campaign(*, session: Session, campaign_id: int, actor=None) -> None:
+    """Delete a draft campaign (audited). Raises NotFound, or Conflict when it is not a draft."""
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     _require_draft(campaign, "deleted")
     audit.record(session, action="campaign.deleted", actor=actor, target_type="campaign", target_id=campaign_id,
@@ -282,6 +288,7 @@ def delete_campaign(*, session: Session, campaign_id: int, actor=None) -> None:
 
 
 def duplicate_campaign(*, session: Session, campaign_id: int, created_by_id: int | None = None) -> Campaign:
+    """A new draft with the campaign's settings and audience (not its calls). Raises NotFound."""
     source = get_campaign(session=session, campaign_id=campaign_id)
     name = f"Copy of {source.name}"[:120]
     copy = Campaign(
@@ -301,6 +308,8 @@ def duplicate_campaign(*, session: Session, campaign_id: int, created_by_id: int
 
 def list_campaigns(*, session: Session, status: str | None = None, q: str | None = None, limit: int = 25,
                    offset: int = 0) -> tuple[list[Campaign], int]:
+    """One page of campaigns, newest first, and the total that match. Raises ValidationFailed for an
+    unknown status."""
     limit = max(1, min(int(limit), MAX_PAGE))
     conditions = []
     if status:
@@ -329,6 +338,7 @@ def call_counts(*, session: Session, campaign_ids: list[int]) -> dict[int, dict[
 
 
 def progress_of(counts: dict[str, int]) -> float:
+    """Percent of calls done (final, skipped or cancelled) among `counts` (0 when there are none)."""
     total = sum(counts.values())
     if not total:
         return 0.0
@@ -337,6 +347,7 @@ def progress_of(counts: dict[str, int]) -> float:
 
 
 def campaign_out(campaign: Campaign, counts: dict[str, int]) -> CampaignOut:
+    """The campaign as the REST API shows it, with its calls counted by status."""
     return CampaignOut(
         id=campaign.id, name=campaign.name, purpose=campaign.purpose, status=campaign.status,
         status_reason=campaign.status_reason, audience=_audience_summary(campaign.audience),
@@ -446,6 +457,8 @@ def parse_audience_csv(content: str | bytes) -> CsvAudience:
 
 
 def set_csv_audience(*, session: Session, campaign_id: int, content: str | bytes, file_name: str = "") -> Campaign:
+    """Make an uploaded call list the draft's audience. Raises NotFound, Conflict (not a draft),
+    ValidationFailed (no phone or customer_id column, no usable row, unreadable CSV)."""
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     _require_draft(campaign, "edited")
     parsed = parse_audience_csv(content)
@@ -633,6 +646,8 @@ def start_campaign(*, session: Session, campaign_id: int, now: datetime | None =
 
 
 def pause_campaign(*, session: Session, campaign_id: int, actor=None, reason: str | None = None) -> Campaign:
+    """Stop placing calls (calls already ringing finish). Raises NotFound, or Conflict when it is not
+    running or scheduled."""
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     if campaign.status not in ("running", "scheduled"):
         raise Conflict(f"Only a running or scheduled campaign can be paused; '{campaign.name}' is {campaign.status}.",
@@ -648,6 +663,8 @@ def pause_campaign(*, session: Session, campaign_id: int, actor=None, reason: st
 
 
 def resume_campaign(*, session: Session, campaign_id: int, actor=None) -> Campaign:
+    """Place calls again (or wait for start_at). Raises NotFound, Conflict (not paused), PermissionDenied
+    (an agent resuming a campaign of more than 50 customers)."""
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     if campaign.status != "paused":
         raise Conflict(f"Only a paused campaign can be resumed; '{campaign.name}' is {campaign.status}.",
@@ -703,6 +720,7 @@ def complete_if_done(*, session: Session, campaign_id: int, now: datetime | None
 
 
 def start_due_scheduled(*, session: Session, now: datetime) -> list[int]:
+    """Start the scheduled campaigns whose start time has come; returns their ids."""
     ids = list(session.exec(select(Campaign.id).where(Campaign.status == "scheduled", Campaign.start_at <= now)))
     if ids:
         session.execute(sa.update(Campaign).where(Campaign.id.in_(ids), Campaign.status == "scheduled")

@@ -11,7 +11,7 @@ import reflex as rx
 from navaia_app.auth.state import AuthState, actor, authenticated, field_errors
 from navaia_app.bookings.timefmt import ViewerZoneMixin, fmt_short, fmt_when
 from navaia_app.campaigns import service
-from navaia_app.campaigns.models import RETRYABLE_OUTCOMES, WEEKDAYS, CampaignIn, CampaignPatch
+from navaia_app.campaigns.models import DEFAULTS, RETRYABLE_OUTCOMES, WEEKDAYS, CampaignIn, CampaignPatch
 from navaia_app.core.db import session_scope
 from navaia_app.core.errors import DomainError, ValidationFailed
 from navaia_app.core.settings import get_settings
@@ -27,12 +27,20 @@ STATUS_LABELS = {"draft": "Draft", "scheduled": "Scheduled", "running": "Running
                  "completed": "Completed", "cancelled": "Cancelled"}
 CALL_LABELS = {"pending": "Waiting", "queued": "Queued", "ringing": "Ringing", "in_progress": "In progress",
                "completed": "Completed", "busy": "Busy", "no_answer": "No answer", "failed": "Failed",
-               "voicemail": "Voicemail", "skipped": "Skipped", "cancelled": "Cancelled"}
+               "voicemail": "Voicemail", "voicemail_left": "Voicemail left", "skipped": "Skipped", "cancelled": "Cancelled"}
 AUDIENCE_LABELS = {"all": "All customers", "filters": "Customers matching filters", "customers": "Hand-picked",
                    "csv": "CSV upload"}
 DAY_LABELS = {"mon": "Mon", "tue": "Tue", "wed": "Wed", "thu": "Thu", "fri": "Fri", "sat": "Sat", "sun": "Sun"}
 MAX_CSV_BYTES = 20 * 1024 * 1024
 PICK_PAGE = 8
+
+
+def _default_form() -> dict[str, str]:
+    """The form's number and time fields as a new campaign starts (campaigns.models.DEFAULTS)."""
+    d = DEFAULTS
+    return {"calls_per_second": f"{d.calls_per_second:g}", "max_concurrent_calls": str(d.max_concurrent_calls),
+            "max_attempts": str(d.max_attempts), "retry_spacing_minutes": str(d.retry_spacing_minutes),
+            "calling_window_start": d.calling_window_start, "calling_window_end": d.calling_window_end}
 
 
 @dataclass
@@ -124,8 +132,8 @@ class CampaignsState(DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin, PagedMi
     form_values: dict[str, str] = {}
     form_errors: dict[str, str] = {}
     audience_type: str = "all"
-    days: list[str] = list(WEEKDAYS[:5])
-    retry_on: list[str] = list(RETRYABLE_OUTCOMES)
+    days: list[str] = DEFAULTS.days
+    retry_on: list[str] = DEFAULTS.retry_outcomes
     picked_ids: list[int] = []
     pick_search: str = ""
     pick_rows: list[PickRow] = []
@@ -240,7 +248,7 @@ class CampaignsState(DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin, PagedMi
 
     def _reset_form(self) -> None:
         self.form_values, self.form_errors = {}, {}
-        self.audience_type, self.days, self.retry_on = "all", list(WEEKDAYS[:5]), list(RETRYABLE_OUTCOMES)
+        self.audience_type, self.days, self.retry_on = "all", DEFAULTS.days, DEFAULTS.retry_outcomes
         self.picked_ids, self.pick_search, self.pick_rows = [], "", []
         self.csv_summary, self.csv_problems, self._csv_content, self._csv_name = "", [], b"", ""
         self.audience_preview = ""
@@ -250,9 +258,7 @@ class CampaignsState(DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin, PagedMi
     def open_new(self):
         self._reset_form()
         self.editing_id = 0
-        self.form_values = {"calls_per_second": "1", "max_concurrent_calls": "5", "max_attempts": "3",
-                            "retry_spacing_minutes": "60", "calling_window_start": "09:00",
-                            "calling_window_end": "18:00"}
+        self.form_values = _default_form()
         self._preview()
         self.form_open = True
 
@@ -418,12 +424,7 @@ class CampaignsState(DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin, PagedMi
                 audience = None  # set from the file below
             fields = dict(
                 name=values["name"], purpose=values["purpose"],
-                calls_per_second=values["calls_per_second"] or "1",
-                max_concurrent_calls=values["max_concurrent_calls"] or "5",
-                max_attempts=values["max_attempts"] or "3",
-                retry_spacing_minutes=values["retry_spacing_minutes"] or "60",
-                calling_window_start=values["calling_window_start"] or "09:00",
-                calling_window_end=values["calling_window_end"] or "18:00",
+                **{key: values[key] or default for key, default in _default_form().items()},
                 calling_days=list(self.days), retry_on=list(self.retry_on), start_at=start_at, variables=variables,
             )
             with session_scope() as session:

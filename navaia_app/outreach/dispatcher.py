@@ -72,6 +72,7 @@ IN_FLIGHT_ATTEMPT = ("placing", *PROGRESS_STATUSES)
 
 @dataclass
 class Claim:
+    """A claimed call with its attempt row: what placing it needs."""
     call_id: int
     attempt_id: int
     campaign_id: int | None

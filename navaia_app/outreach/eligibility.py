@@ -28,6 +28,7 @@ from navaia_app.core.settings import get_settings
 
 
 class Channel(StrEnum):
+    """How a customer is reached: a call or a text."""
     CALL = "call"
     SMS = "sms"
 

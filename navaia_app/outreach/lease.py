@@ -44,6 +44,7 @@ def enter_dispatcher():
 
 
 def leave_dispatcher(token) -> None:
+    """Undo `enter_dispatcher`."""
     _in_dispatcher.reset(token)
 
 

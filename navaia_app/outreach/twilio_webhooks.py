@@ -89,6 +89,8 @@ async def twilio_status(request: Request):
 
 
 def handle_status(params: dict[str, str], attempt_key: str | None):
+    """Apply one Twilio status callback (once per CallSid and status). Raises HTTPException 400
+    without CallSid or CallStatus."""
     call_sid, call_status = params.get("CallSid", ""), params.get("CallStatus", "")
     if not call_sid or not call_status:
         raise HTTPException(400, "CallSid and CallStatus are required.")
@@ -149,6 +151,8 @@ async def twilio_voice(request: Request):
 
 
 def handle_voice(params: dict[str, str], attempt_key: str | None):
+    """TwiML for an answered call: the agent for a person, a hang-up for a machine (the answer is
+    remembered, so a repeat gets the same TwiML). Raises HTTPException 400 without CallSid."""
     call_sid = params.get("CallSid", "")
     if not call_sid:
         raise HTTPException(400, "CallSid is required.")

@@ -42,6 +42,7 @@ def parse_outcomes(spec: str) -> tuple[tuple[str, float], ...]:
 
 @dataclass(frozen=True)
 class SimulatedCall:
+    """What happens to one simulated call: its outcome and timings."""
     outcome: str
     ring_seconds: float
     talk_seconds: float  # 0 when nobody (no human) answers
@@ -57,10 +58,12 @@ class SimulatedCall:
 
 
 def call_id_for(idempotency_key: str) -> str:
+    """The simulated call id of an attempt (the same key is always the same call)."""
     return "SIM" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:29]
 
 
 def plan(provider_call_id: str, *, outcomes: str | None = None, scale: float | None = None) -> SimulatedCall:
+    """The fate of a simulated call, a pure function of its id (and SIMULATED_OUTCOMES, SIMULATED_TIME_SCALE)."""
     settings = get_settings()
     weights = parse_outcomes(outcomes or settings.simulated_outcomes)
     scale = settings.simulated_time_scale if scale is None else scale

@@ -79,6 +79,7 @@ def twilio_client() -> Client:
 
 
 def callback_url(path: str, idempotency_key: str) -> str:
+    """Our webhook URL for `path` (voice or status), carrying the attempt's key."""
     base = get_settings().public_base_url.rstrip("/")
     return f"{base}/api/webhooks/twilio/{path}?{urlencode({'attempt': idempotency_key})}"
 
@@ -112,6 +113,7 @@ def placement_error(exc: Exception) -> PlacementError:
 
 
 def map_status(call_status: str, answered_by: str | None) -> str | None:
+    """Twilio's CallStatus (and AnsweredBy) as our status; None for one we ignore."""
     status = STATUS_MAP.get((call_status or "").lower())
     if status in ("in_progress", "completed") and (answered_by or "").lower() in MACHINE_ANSWERS:
         return "voicemail"
