@@ -113,7 +113,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from navaia_app.jobs.queues import QUEUE_NAMES
+    from navaia_app.core.queues import QUEUE_NAMES
     from navaia_app.jobs.worker import run_worker
 
     queues = [q.strip() for q in (args.queues or "").split(",") if q.strip()] or list(QUEUE_NAMES)

@@ -20,6 +20,7 @@ from navaia_app.core.errors import Conflict
 from navaia_app.core.logging import get_logger
 from navaia_app.core.settings import get_settings
 from navaia_app.core.types import utcnow
+from navaia_app.core.zones import business_zone, local_datetime
 from navaia_app.customers.models import Customer
 
 log = get_logger(__name__)
@@ -179,8 +180,6 @@ def _booking_slots(
     rng: random.Random, now: datetime, zone: ZoneInfo, count: int,
 ) -> list[tuple[datetime, int, str, str]]:
     """`count` non-overlapping (start, minutes, service, notes) inside the opening hours (BUSINESS_HOURS)."""
-    from navaia_app.bookings.hours import local_datetime
-
     settings = get_settings()
     hours, step = settings.opening_hours, settings.booking_slot_minutes
     today = now.astimezone(zone).date()
@@ -267,7 +266,7 @@ def seed_demo(session: Session, *, now: datetime | None = None, seed: int = 2026
                 ticket.resolved_at = ticket.updated_at
         report.tickets += 1
 
-    zone = ZoneInfo(get_settings().business_timezone)
+    zone = business_zone()
     past_statuses = ("completed", "completed", "no_show", "completed", "cancelled")
     future_statuses = ("confirmed", "pending", "confirmed")
     past = future = 0

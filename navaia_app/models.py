@@ -2,12 +2,12 @@
 
 from sqlmodel import SQLModel
 
+from navaia_app.activity.models import ActivityEntry
 from navaia_app.audit.models import AuditEntry
 from navaia_app.auth.models import AuthSession, LoginThrottle, User
 from navaia_app.bookings.models import Booking
 from navaia_app.campaigns.models import Campaign
 from navaia_app.conversations.models import Conversation, ConversationEvaluation, WebhookEvent
-from navaia_app.core.activity import ActivityEntry
 from navaia_app.core.live import DataVersion
 from navaia_app.customers.models import Customer
 from navaia_app.handoff.models import HandoffNumber

@@ -1,9 +1,10 @@
-"""Builds the Reflex app, mounts the REST API and registers every page. Nothing else."""
+"""Builds the Reflex app, mounts the REST API (navaia_app.api_app) and registers every page. Nothing else."""
 
 import reflex as rx
 
 from navaia_app.analytics.pages import analytics_page
 from navaia_app.analytics.state import AnalyticsState
+from navaia_app.api_app import create_api
 from navaia_app.auth.pages import login_page, register_page
 from navaia_app.auth.settings_pages import settings_page
 from navaia_app.auth.settings_state import SettingsState
@@ -14,21 +15,20 @@ from navaia_app.campaigns.pages import campaign_page, campaigns_page
 from navaia_app.campaigns.state import CampaignDetailState, CampaignsState
 from navaia_app.conversations.agent_pages import playground_page, support_agent_page
 from navaia_app.conversations.agent_state import PlaygroundState, SupportAgentState
-from navaia_app.conversations.pages import conversations_page
+from navaia_app.conversations.pages import conversations_page, review_badge
 from navaia_app.conversations.setup import AgentSetupState
 from navaia_app.conversations.state import ConversationsState
 from navaia_app.core import reflex_tokens
-from navaia_app.core.http import create_api
 from navaia_app.customers.pages import customers_page
 from navaia_app.customers.state import CustomersState
 from navaia_app.dashboard.pages import dashboard_page
 from navaia_app.dashboard.state import DashboardState
-from navaia_app.tickets.pages import tickets_page
-from navaia_app.tickets.state import TicketsState
 from navaia_app.system.pages import system_page
 from navaia_app.system.state import SystemState
+from navaia_app.tickets.pages import tickets_page
+from navaia_app.tickets.state import TicketsState
 from navaia_app.ui import routes
-from navaia_app.ui.layout import protected
+from navaia_app.ui.layout import add_nav_badge, protected
 
 reflex_tokens.install()  # a tab whose web process died keeps its state on the next one (see the module)
 
@@ -40,6 +40,8 @@ app = rx.App(
 app.add_page(login_page, route=routes.LOGIN, title="Sign in · Navaia", on_load=AuthState.open_public_page)
 app.add_page(register_page, route=routes.REGISTER, title="Create account · Navaia",
              on_load=AuthState.open_public_page)
+
+add_nav_badge(routes.CONVERSATIONS, review_badge)  # the count of calls waiting for review
 
 protected(app, routes.DASHBOARD, "Dashboard", on_load=[DashboardState.load])(dashboard_page)
 protected(app, routes.CUSTOMERS, "Customers", on_load=[CustomersState.load])(customers_page)

@@ -213,7 +213,7 @@ def make_user(app_env) -> Callable[..., object]:
 
 @pytest.fixture
 def api_client(app_env) -> Iterator[TestClient]:
-    from navaia_app.core.http import create_api
+    from navaia_app.api_app import create_api
 
     with TestClient(create_api()) as client:
         yield client

@@ -583,7 +583,7 @@ def rq_failed_jobs() -> dict[str, int]:
     from rq import Queue
     from rq.registry import FailedJobRegistry
 
-    from navaia_app.jobs.queues import QUEUE_NAMES
+    from navaia_app.core.queues import QUEUE_NAMES
 
     connection = redis.Redis.from_url(os.environ["REDIS_URL"])
     try:

@@ -13,10 +13,11 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from navaia_app.analytics import exports, service
+from navaia_app.auth.deps import CurrentUser
 from navaia_app.campaigns import service as campaigns
 from navaia_app.conversations.api import Viewer
 from navaia_app.conversations.service import ConversationFilter
-from navaia_app.core.api import DB, SIGNED_IN_ERRORS, CurrentUser, problem
+from navaia_app.core.api import DB, SIGNED_IN_ERRORS, problem
 from navaia_app.core.types import DbInt, utcnow
 
 router = APIRouter(tags=["analytics"], responses=SIGNED_IN_ERRORS)

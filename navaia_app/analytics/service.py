@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
@@ -33,6 +31,7 @@ from navaia_app.conversations.models import Conversation, ConversationEvaluation
 from navaia_app.core.errors import NotFound, ValidationFailed
 from navaia_app.core.settings import get_settings
 from navaia_app.core.types import utcnow
+from navaia_app.core.zones import business_zone, local_midnight, zone_named
 from navaia_app.customers.models import Customer
 
 OUTCOMES = ("voicemail", "voicemail_left", "no_answer", "busy", "failed")  # shown beside the funnel
@@ -80,18 +79,6 @@ class Scope:
 # --- the period ------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=256)
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except Exception:  # a zone removed from tzdata since it was stored
-        return ZoneInfo(get_settings().business_timezone)
-
-
-def business_zone() -> ZoneInfo:
-    return _zone(get_settings().business_timezone)
-
-
 def _moment(value: str | date | datetime | None, field: str, *, end: bool) -> datetime | None:
     """A date is a whole day in the business zone (the end date is included); a datetime without an
     offset is business-zone wall-clock time."""
@@ -107,7 +94,7 @@ def _moment(value: str | date | datetime | None, field: str, *, end: bool) -> da
                                    field=field) from None
     if not isinstance(value, datetime):
         day = value + timedelta(days=1) if end else value
-        return datetime.combine(day, time.min, tzinfo=zone).astimezone(timezone.utc)
+        return local_midnight(day, zone).astimezone(timezone.utc)
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone)
     return value.astimezone(timezone.utc)
@@ -182,7 +169,7 @@ def answer_heatmap(*, session: Session, scope: Scope) -> list[dict[str, Any]]:
     grid = [[[0, 0] for _hour in range(24)] for _day in range(7)]
     for zone_name, number, dialled, picked_up in rows:
         local = datetime.fromtimestamp(int(number) * BUCKET_SECONDS, timezone.utc).astimezone(
-            _zone(zone_name or default))
+            zone_named(zone_name or default))
         cell = grid[local.weekday()][local.hour]
         cell[0] += dialled
         cell[1] += int(picked_up or 0)

@@ -17,6 +17,7 @@ from navaia_app.campaigns.models import Campaign
 from navaia_app.core.db import session_scope
 from navaia_app.core.errors import DomainError
 from navaia_app.core.types import utcnow
+from navaia_app.core.zones import business_zone
 
 FUNNEL = (("dialled", "Dialled"), ("answered", "Answered by a person"), ("goal_reached", "Goal reached"))
 BESIDE = (("voicemail", "Voicemail"), ("voicemail_left", "Voicemail left"), ("no_answer", "No answer"),
@@ -148,7 +149,7 @@ class AnalyticsState(AuthState):
         if period["start"] is None:
             self.period_label = "every call of the campaign"
         else:
-            zone = service.business_zone()
+            zone = business_zone()
             self.period_label = (f"calls placed {period['start'].astimezone(zone):%Y-%m-%d %H:%M} to "
                                  f"{period['end'].astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})")
 
@@ -185,7 +186,7 @@ class AnalyticsState(AuthState):
             self.scope, self.start, self.end = wanted, "", ""
         else:
             self.scope = "all"
-            today = utcnow().astimezone(service.business_zone()).date()
+            today = utcnow().astimezone(business_zone()).date()
             self.start, self.end = (today - timedelta(days=29)).isoformat(), today.isoformat()
         await self._refresh()
 

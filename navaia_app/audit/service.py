@@ -7,7 +7,6 @@ from typing import Any
 from sqlmodel import Session, func, select
 
 from navaia_app.audit.models import AuditEntry
-from navaia_app.auth import permissions
 
 SENSITIVE = ("password", "token", "secret", "phone")
 
@@ -24,15 +23,20 @@ def _clean(detail: dict[str, Any] | None) -> dict[str, Any]:
 
 def record(session: Session, *, action: str, actor=None, target_type: str = "", target_id: Any = "",
            detail: dict[str, Any] | None = None) -> AuditEntry:
+    """Add an audit entry in the caller's transaction (it commits or rolls back with the change it describes);
+    secrets and phone numbers in `detail` are dropped, never stored.
+    """
     entry = AuditEntry(action=action, actor_id=getattr(actor, "id", None), actor_email=getattr(actor, "email", "") or "",
                        target_type=target_type, target_id=str(target_id or ""), detail=_clean(detail))
     session.add(entry)
     return entry
 
 
-def list_entries(*, session: Session, viewer, action: str | None = None, limit: int = 50,
+def list_entries(*, session: Session, action: str | None = None, limit: int = 50,
                  offset: int = 0) -> tuple[list[AuditEntry], int]:
-    permissions.require(viewer, "view_system")
+    """One page of the audit log, newest first, and the total, optionally of one action. Unguarded: people
+    read it through `system.service.audit_log`, which checks who may (auth writes here, so audit cannot
+    ask auth)."""
     conditions = [AuditEntry.action == action] if action else []
     items = list(session.exec(select(AuditEntry).where(*conditions).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
                               .limit(max(1, min(limit, 200))).offset(max(0, offset))))
@@ -41,4 +45,5 @@ def list_entries(*, session: Session, viewer, action: str | None = None, limit: 
 
 
 def actions(*, session: Session) -> list[str]:
+    """The distinct actions the audit log holds, for its filter."""
     return list(session.exec(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))

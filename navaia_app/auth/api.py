@@ -7,7 +7,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from navaia_app.auth import service
-from navaia_app.core.api import DB, FORBIDDEN, SIGNED_IN_ERRORS, CurrentUser, client_address, problem
+from navaia_app.auth.deps import CurrentUser
+from navaia_app.core.api import DB, FORBIDDEN, SIGNED_IN_ERRORS, client_address, problem
 from navaia_app.core.types import DbInt
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])

@@ -55,6 +55,9 @@ def _common_passwords() -> frozenset[str]:
 
 
 def validate_password(password: str, *, email: str = "", name: str = "") -> None:
+    """Check a new password against the policy: 8 to 128 characters, not a common password, not the person's
+    name or email. Raises ValidationFailed (field "password") saying which rule it breaks.
+    """
     if len(password) < MIN_PASSWORD:
         raise ValidationFailed(f"Use at least {MIN_PASSWORD} characters.", field="password")
     if len(password) > MAX_PASSWORD:
@@ -68,6 +71,7 @@ def validate_password(password: str, *, email: str = "", name: str = "") -> None
 
 
 def hash_password(password: str) -> str:
+    """The argon2id hash of `password` (a fresh salt each time), the only form in which a password is stored."""
     return HASHER.hash(password)
 
 
@@ -79,6 +83,7 @@ def _token_hash(token: str) -> str:
 
 
 def user_count(*, session: Session) -> int:
+    """How many user accounts exist (active or not)."""
     return session.exec(select(func.count()).select_from(User)).one()
 
 
@@ -98,6 +103,10 @@ def _clean_name(name: str) -> str:
 
 def create_user(*, session: Session, email: str, password: str, name: str, role: str = "agent",
                 actor: User | None = None) -> User:
+    """Create a user with a hashed password and record `user.created` in the audit log (by `actor`, or by the
+    new user when registering). Raises ValidationFailed with every field at fault (email, name, password, role)
+    at once, and Conflict (field "email") when the email is taken, even by a concurrent insert.
+    """
     errors: dict[str, str] = {}
     clean: dict[str, str] = {}
     for field, check in (
@@ -143,12 +152,18 @@ def register(*, session: Session, email: str, password: str, name: str) -> User:
 
 
 def list_users(*, session: Session, actor=None) -> list[User]:
+    """Every user, by name (a business has a handful of staff accounts). Raises PermissionDenied unless the
+    actor's role may manage users."""
     permissions.require(actor, "manage_users")
     return list(session.exec(select(User).order_by(User.name)))
 
 
 def update_user(*, session: Session, actor: User, user_id: int, role: str | None = None,
                 is_active: bool | None = None) -> User:
+    """Change a user's role or active flag; deactivating revokes all the user's sessions; audited. Raises
+    PermissionDenied unless the actor's role may manage users, NotFound for an unknown user, ValidationFailed
+    when an admin would demote or deactivate themselves (someone must stay admin).
+    """
     permissions.require(actor, "manage_users")
     user = session.get(User, user_id)
     if user is None:
@@ -174,6 +189,9 @@ def update_user(*, session: Session, actor: User, user_id: int, role: str | None
 
 
 def change_password(*, session: Session, user: User, current: str, new: str) -> None:
+    """Replace the user's password after checking the current one, and sign the user out everywhere (every
+    session revoked); audited. Raises ValidationFailed (field "current_password" or "password").
+    """
     if not HASHER.verify(current, user.password_hash):
         raise ValidationFailed("The current password is not right.", field="current_password")
     validate_password(new, email=user.email, name=user.name)
@@ -307,6 +325,7 @@ def resolve_session(*, session: Session, token: str | None, kind: str | None = N
 
 
 def end_session(*, session: Session, token: str | None) -> None:
+    """Revoke the session behind `token` (sign out); a missing, unknown or already revoked token is a no-op."""
     if not token:
         return
     session.exec(
@@ -317,6 +336,7 @@ def end_session(*, session: Session, token: str | None) -> None:
 
 
 def revoke_all_sessions(*, session: Session, user_id: int) -> None:
+    """Revoke every open session of a user (web and API tokens), e.g. after a password change."""
     session.exec(
         sa.update(AuthSession)
         .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))

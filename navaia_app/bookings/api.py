@@ -7,12 +7,13 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from navaia_app.auth.deps import CurrentUser
 from navaia_app.bookings import service
-from navaia_app.bookings.hours import local_datetime
 from navaia_app.bookings.models import Availability, BookingIn, BookingOut, BookingPatch, BookingStatus, Source
-from navaia_app.core.types import DB_INT_MAX, DbInt
-from navaia_app.core.api import DB, SIGNED_IN_ERRORS, CurrentUser, problem
+from navaia_app.core.api import DB, SIGNED_IN_ERRORS, problem
 from navaia_app.core.errors import ValidationFailed
+from navaia_app.core.types import DB_INT_MAX, DbInt
+from navaia_app.core.zones import business_zone, local_datetime
 from navaia_app.tickets.api import _activity_out
 from navaia_app.tickets.models import ActivityOut
 
@@ -38,7 +39,7 @@ def _when(value: str | None, field: str) -> datetime | None:
     text = re.sub(r" (\d{2}:?\d{2})$", r"+\1", text)
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         try:
-            return local_datetime(date.fromisoformat(text), 0, service.business_zone())
+            return local_datetime(date.fromisoformat(text), 0, business_zone())
         except ValueError as exc:
             raise ValidationFailed(f"{field}: {text!r} is not a date.", field=field) from exc
     try:
@@ -86,7 +87,7 @@ def availability(
                                duration_minutes=duration_minutes, resource=resource)
     return Availability(slots=slots, slot_minutes=service.slot_minutes(),
                         duration_minutes=duration_minutes or service.slot_minutes(),
-                        timezone=service.business_zone().key, business_hours=service.opening_hours().describe(),
+                        timezone=business_zone().key, business_hours=service.opening_hours().describe(),
                         resource=resource)
 
 

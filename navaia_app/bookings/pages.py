@@ -4,10 +4,10 @@ import reflex as rx
 
 from navaia_app.bookings.service import STATUS_LABELS
 from navaia_app.bookings.state import ANY, HOUR_PX, BookingsState as S, BusinessHoursState
-from navaia_app.tickets.picker import customer_picker
-from navaia_app.ui.layout import dialog_actions, empty_state, field_error, pager
-from navaia_app.bookings.timefmt import date_input, viewer_zone_probe
+from navaia_app.customers.picker import customer_picker
+from navaia_app.ui.layout import dialog_actions, empty_state, field_error, pager, suggest_input
 from navaia_app.ui.live import live_ticker
+from navaia_app.ui.timefmt import date_input, viewer_zone_probe
 
 STATUS_COLORS = {"pending": "amber", "confirmed": "green", "cancelled": "gray", "completed": "blue",
                  "no_show": "red"}
@@ -270,16 +270,10 @@ def _new_dialog() -> rx.Component:
                 customer_picker(S, "booking", S.form_errors.get("customer_id", "")),
                 rx.form(
                     rx.vstack(
-                        _labelled("Service", rx.fragment(
-                            rx.el.input(name="service", id="booking-service", list="booking-services",
-                                        placeholder="e.g. Consultation", max_length=120,
-                                        default_value=S.form_values.get("service", ""),
-                                        class_name="rt-reset rt-TextFieldInput",
-                                        style={"width": "100%", "padding": "6px 8px", "borderRadius": "6px",
-                                               "fontSize": "14px", "height": "32px",
-                                               "border": f"1px solid {rx.color('gray', 7)}"}),
-                            rx.el.datalist(rx.foreach(S.services, lambda s: rx.el.option(value=s)),
-                                           id="booking-services"),
+                        _labelled("Service", suggest_input(
+                            S.services, list_id="booking-services", name="service", id="booking-service",
+                            placeholder="e.g. Consultation", max_length=120,
+                            default_value=S.form_values.get("service", ""),
                         ), S.form_errors.get("service", ""), "booking-service"),
                         rx.hstack(
                             _labelled("Day", date_input(value=S.form_day, on_change=S.set_form_day,

@@ -22,20 +22,21 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, func, or_, select
 
+from navaia_app.activity.service import ActivityView, delete_activity, list_activity, record_activity
 from navaia_app.audit import service as audit
-from navaia_app.bookings.hours import OpeningHours, local_datetime
 from navaia_app.bookings.models import BOOKING_STATUSES, Booking, BookingOut, BookingPatch
-from navaia_app.conversations.models import Conversation
-from navaia_app.core.activity import ActivityView, delete_activity, list_activity, record_activity
+from navaia_app.core.db import clear_references, get_or_not_found, row_exists
 from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
 from navaia_app.core.filters import any_of, like_escape
+from navaia_app.core.hours import OpeningHours
 from navaia_app.core.live import bump
 from navaia_app.core.logging import get_logger
 from navaia_app.core.settings import get_settings
 from navaia_app.core.types import utcnow
+from navaia_app.core.zones import business_zone, local_datetime
 from navaia_app.customers.models import Customer
-from navaia_app.webhooks_out import outbox
 from navaia_app.tickets.models import SOURCES
+from navaia_app.webhooks_out import outbox
 
 log = get_logger(__name__)
 
@@ -65,15 +66,13 @@ SORTABLE = {"starts_at": Booking.starts_at, "created_at": Booking.created_at, "u
 # --- helpers -----------------------------------------------------------------------------------------
 
 
-def business_zone() -> ZoneInfo:
-    return ZoneInfo(get_settings().business_timezone)
-
-
 def opening_hours() -> OpeningHours:
+    """BUSINESS_HOURS, parsed: when bookings may start and end, in the business time zone."""
     return get_settings().opening_hours
 
 
 def slot_minutes() -> int:
+    """The length of a booking when none is given (BOOKING_SLOT_MINUTES)."""
     return get_settings().booking_slot_minutes
 
 
@@ -206,7 +205,7 @@ def create_booking(
     _raise_first(errors)
     if customer_id is None or session.get(Customer, customer_id) is None:
         raise ValidationFailed(f"Customer {customer_id} does not exist.", field="customer_id")
-    if conversation_id is not None and session.get(Conversation, conversation_id) is None:
+    if conversation_id is not None and not row_exists(session, "conversations", conversation_id):
         raise ValidationFailed(f"Conversation {conversation_id} does not exist.", field="conversation_id")
 
     now = now or utcnow()
@@ -240,10 +239,8 @@ def create_booking(
 
 
 def get_booking(*, session: Session, booking_id: int) -> Booking:
-    booking = session.get(Booking, booking_id)
-    if booking is None:
-        raise NotFound(f"Booking {booking_id} not found.")
-    return booking
+    """The booking with this id. Raises NotFound."""
+    return get_or_not_found(session, Booking, booking_id, "Booking")
 
 
 
@@ -340,21 +337,22 @@ def resources_in_use(*, session: Session) -> list[str]:
 class BookingDetail:
     booking: Booking
     customer: Customer | None
-    conversation: Conversation | None
     activity: list[ActivityView]
 
 
 def get_booking_detail(*, session: Session, booking_id: int) -> BookingDetail:
+    """A booking with its customer and its activity timeline, oldest first (the call that made it, if any,
+    is `booking.conversation_id`). Raises NotFound."""
     booking = get_booking(session=session, booking_id=booking_id)
     return BookingDetail(
         booking=booking,
         customer=session.get(Customer, booking.customer_id),
-        conversation=session.get(Conversation, booking.conversation_id) if booking.conversation_id else None,
         activity=list_activity(session, subject_type=SUBJECT, subject_id=booking.id),
     )
 
 
 def booking_activity(*, session: Session, booking_id: int) -> list[ActivityView]:
+    """The activity timeline of a booking (who changed what, and comments), oldest first."""
     return list_activity(session, subject_type=SUBJECT, subject_id=booking_id)
 
 
@@ -432,6 +430,9 @@ def _locked(session: Session, booking_id: int) -> Booking:
 
 
 def check_transition(current: str, target: str) -> None:
+    """Allow a status change that NEXT_STATUSES permits (or no change at all). Raises Conflict (field "status")
+    saying which statuses the booking may go to instead.
+    """
     if target == current or target in NEXT_STATUSES.get(current, ()):
         return
     allowed = NEXT_STATUSES.get(current, ())
@@ -543,6 +544,9 @@ def _slot_value(starts: datetime, minutes: int, resource: str) -> str:
 
 
 def parse_slot_value(value: str | None) -> tuple[datetime, int, str] | None:
+    """A free-slot choice as the pages send it ("<ISO start>|<minutes>|<resource>") as (start, minutes,
+    resource); None when it is empty or not in that form.
+    """
     if not value:
         return None
     try:
@@ -564,6 +568,10 @@ def reschedule_booking(
     *, session: Session, booking_id: int, starts_at: datetime, duration_minutes: int | None = None,
     actor_id: int | None = None, now: datetime | None = None,
 ) -> Booking:
+    """Move a booking to `starts_at` (and optionally change its length) with every rule of `update_booking`:
+    opening hours, no overlap on its resource, a status that still allows moving; recorded on its timeline.
+    Raises what update_booking raises (NotFound, ValidationFailed, Conflict).
+    """
     changes: dict[str, Any] = {"starts_at": starts_at}
     if duration_minutes is not None:
         changes["duration_minutes"] = duration_minutes
@@ -571,8 +579,11 @@ def reschedule_booking(
 
 
 def delete_booking(*, session: Session, booking_id: int, actor=None) -> None:
+    """Delete a booking and its timeline; the call that made it stays, unlinked; audited (`booking.deleted`).
+    Raises NotFound.
+    """
     booking = get_booking(session=session, booking_id=booking_id)
-    session.exec(sa.update(Conversation).where(Conversation.booking_id == booking_id).values(booking_id=None))
+    clear_references(session, "conversations", "booking_id", booking_id)
     delete_activity(session, subject_type=SUBJECT, subject_id=booking_id)
     session.delete(booking)
     session.flush()

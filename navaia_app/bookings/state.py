@@ -8,29 +8,28 @@ from datetime import date, datetime, timedelta, timezone
 import reflex as rx
 from sqlmodel import select
 
-from navaia_app.auth.state import AuthState, authenticated, field_errors
+from navaia_app.auth.state import AuthState, actor, authenticated, field_errors
 from navaia_app.bookings import service
-from navaia_app.bookings.hours import local_datetime
 from navaia_app.bookings.models import BOOKING_STATUSES, Booking
-from navaia_app.bookings.timefmt import (
+from navaia_app.conversations import service as conversations
+from navaia_app.ui.timefmt import (
     ViewerZoneMixin,
     fmt_short,
     fmt_time,
     fmt_when,
     fmt_zone,
-    local_midnight,
     parse_day,
     week_start,
-    zone_named,
 )
 from navaia_app.core.db import session_scope
 from navaia_app.core.errors import DomainError, ValidationFailed
 from navaia_app.core.settings import get_settings
 from navaia_app.core.types import utcnow
-from navaia_app.core.validation import display_phone
+from navaia_app.core.zones import business_zone, customer_zone, local_datetime, local_midnight, zone_named
 from navaia_app.customers.models import Customer
-from navaia_app.tickets.picker import CustomerPickerMixin
+from navaia_app.customers.picker import CustomerPickerMixin
 from navaia_app.tickets.service import SOURCE_LABELS
+from navaia_app.ui.detail import RecordDetail
 from navaia_app.ui.live import LivePageMixin
 from navaia_app.ui.optimistic import change_status_optimistically, with_status
 from navaia_app.ui.paging import PagedMixin
@@ -103,8 +102,7 @@ class TimelineRow:
 
 
 @dataclass
-class BookingView:
-    id: int = 0
+class BookingView(RecordDetail):
     service: str = ""
     when: str = ""
     time_range: str = ""
@@ -118,12 +116,6 @@ class BookingView:
     resource: str = ""
     notes: str = ""
     created: str = ""
-    customer_id: int = 0
-    customer_name: str = ""
-    customer_phone: str = ""
-    customer_email: str = ""
-    conversation_id: int = 0
-    conversation_summary: str = ""
 
 
 def _duration_label(minutes: int) -> str:
@@ -231,7 +223,7 @@ class BookingsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMi
         zone = self._zone()
         now = utcnow()
         self.zone_label = fmt_zone(zone, now)
-        business = zone_named(None)
+        business = business_zone()
         hours = service.opening_hours()
         self.hours_label = f"{hours.describe()} ({business.key})"
         try:
@@ -266,9 +258,9 @@ class BookingsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMi
         self.rows = [self._row(b, customers.get(b.customer_id), zone, now) for b in items]
 
     def _row(self, b: Booking, customer: Customer | None, zone, now) -> BookingRow:
-        customer_zone = zone_named(customer.timezone if customer else None)
-        local = b.starts_at.astimezone(customer_zone)
-        customer_time = "" if customer_zone.key == zone.key else f"{local:%H:%M} {local.tzname()} for the customer"
+        zone_of_customer = customer_zone(customer)
+        local = b.starts_at.astimezone(zone_of_customer)
+        customer_time = "" if zone_of_customer.key == zone.key else f"{local:%H:%M} {local.tzname()} for the customer"
         return BookingRow(
             id=b.id, when=fmt_short(b.starts_at, zone, now) + f"–{fmt_time(b.ends_at, zone)}",
             when_full=fmt_when(b.starts_at, zone) + f" ({fmt_zone(zone, b.starts_at)})", customer_time=customer_time,
@@ -290,7 +282,7 @@ class BookingsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMi
                                          include_cancelled=False)
 
         # Opening hours (in the business zone) as spans in the viewer's zone, day by day.
-        business, hours = zone_named(None), service.opening_hours()
+        business, hours = business_zone(), service.opening_hours()
         spans: dict[date, list[tuple[int, int]]] = {}
         for offset in range(-1, 8):
             day = monday + timedelta(days=offset)
@@ -356,18 +348,10 @@ class BookingsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMi
         self.now_day = today.isoformat() if in_week else ""
         self.now_top = _px(now_minutes - grid_start) if in_week else ""
 
-    def _zone_changed(self):
-        return BookingsState.refresh
-
     @rx.event
     @authenticated
     def load(self):
         self.detail_open = False
-        self._reload()
-
-    @rx.event
-    @authenticated
-    def refresh(self):
         self._reload()
         if self.detail_open and self.detail.id:
             self._load_detail(self.detail.id)
@@ -476,7 +460,7 @@ class BookingsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMi
         yield from change_status_optimistically(
             self, booking_id, status, noun="Booking", labels=service.STATUS_LABELS,
             save=lambda session: service.change_booking_status(session=session, booking_id=booking_id,
-                                                               status=status, actor_id=self.user_id))
+                                                               status=status, actor_id=actor().id))
 
     # --- free slots -------------------------------------------------------------------------------
 
@@ -495,12 +479,12 @@ class BookingsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMi
         """'That is 16:00 (CET) for Ada in Europe/Paris' when the customer lives in another zone."""
         if not iso or not self.picker_id:
             return ""
-        customer_zone = zone_named(self.picker_tz or None)
-        if customer_zone.key == self._zone().key:
+        zone_of_customer = zone_named(self.picker_tz or None)
+        if zone_of_customer.key == self._zone().key:
             return ""
-        local = datetime.fromisoformat(iso).astimezone(customer_zone)
+        local = datetime.fromisoformat(iso).astimezone(zone_of_customer)
         return f"That is {local:%H:%M} ({local.tzname()}) on {local:%a} {local.day} {local:%b} for " \
-               f"{self.picker_label} in {customer_zone.key}."
+               f"{self.picker_label} in {zone_of_customer.key}."
 
     def _first_open_day(self) -> date:
         today = self._today()
@@ -615,7 +599,7 @@ class BookingsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMi
                 booking = service.create_booking(
                     session=session, customer_id=self.picker_id, service=data["service"], starts_at=starts_at,
                     duration_minutes=int(self.form_duration), status=self.form_status, notes=data["notes"],
-                    source="manual", resource=self.resource, actor_id=self.user_id)
+                    source="manual", resource=self.resource, actor_id=actor().id)
                 label = f"{booking.service} for {self.picker_label}, {fmt_when(booking.starts_at, self._zone())}"
                 day = booking.starts_at.astimezone(self._zone()).date()
         except DomainError as exc:
@@ -686,7 +670,7 @@ class BookingsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMi
             starts_at = self._start_from(self.move_day, str(form_data.get("time", "") or ""), self.move_slot_iso)
             with session_scope() as session:
                 booking = service.reschedule_booking(session=session, booking_id=self.move_id, starts_at=starts_at,
-                                                     duration_minutes=int(self.move_duration), actor_id=self.user_id)
+                                                     duration_minutes=int(self.move_duration), actor_id=actor().id)
                 label = fmt_when(booking.starts_at, self._zone())
                 day = booking.starts_at.astimezone(self._zone()).date()
         except DomainError as exc:
@@ -721,14 +705,12 @@ class BookingsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMi
                 created=fmt_when(b.created_at, zone),
             )
             if d.customer is not None:
-                customer_zone = zone_named(d.customer.timezone)
-                local = b.starts_at.astimezone(customer_zone)
-                view.customer_id, view.customer_name = d.customer.id, d.customer.name
-                view.customer_phone, view.customer_email = display_phone(d.customer.phone), d.customer.email or ""
-                view.customer_time = (f"{local:%a} {local.day} {local:%b, %H:%M} in {fmt_zone(customer_zone, local)}")
-            if d.conversation is not None:
-                view.conversation_id = d.conversation.id
-                view.conversation_summary = d.conversation.summary or ""
+                zone_of_customer = customer_zone(d.customer)
+                local = b.starts_at.astimezone(zone_of_customer)
+                view.show_customer(d.customer)
+                view.customer_time = (f"{local:%a} {local.day} {local:%b, %H:%M} in {fmt_zone(zone_of_customer, local)}")
+            if b.conversation_id:  # the call that made it
+                view.show_call(conversations.get_conversation(session=session, conversation_id=b.conversation_id))
             self.detail = view
             rows = []
             for v in d.activity:
@@ -763,7 +745,7 @@ class BusinessHoursState(AuthState):
     @authenticated
     def load_hours(self):
         settings = get_settings()
-        zone = zone_named(None)
+        zone = business_zone()
         self.timezone_name = zone.key
         self.hours = settings.opening_hours.describe()
         self.slot_minutes = settings.booking_slot_minutes

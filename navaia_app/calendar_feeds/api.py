@@ -9,8 +9,9 @@ from fastapi import APIRouter, Path
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field as PydanticField
 
+from navaia_app.auth.deps import CurrentUser
 from navaia_app.calendar_feeds import service
-from navaia_app.core.api import DB, SIGNED_IN_ERRORS, CurrentUser, problem
+from navaia_app.core.api import DB, SIGNED_IN_ERRORS, problem
 from navaia_app.core.types import DbInt
 
 router = APIRouter(prefix="/api/v1/calendar-feeds", tags=["calendar feeds"], responses=SIGNED_IN_ERRORS)

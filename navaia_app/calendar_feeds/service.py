@@ -22,10 +22,10 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event
 from sqlmodel import Session, func, select
 
+from navaia_app.activity.models import ActivityEntry
 from navaia_app.auth.models import User
 from navaia_app.bookings.models import Booking
 from navaia_app.calendar_feeds.models import CalendarFeed
-from navaia_app.core.activity import ActivityEntry
 from navaia_app.core.errors import NotFound, ValidationFailed
 from navaia_app.core.logging import get_logger
 from navaia_app.core.settings import get_settings

@@ -10,7 +10,8 @@ from pydantic import BaseModel
 from navaia_app.campaigns import service
 from navaia_app.campaigns.models import CampaignCallOut, CampaignIn, CampaignOut, CampaignPatch
 from navaia_app.core.types import DB_INT_MAX, DbInt
-from navaia_app.core.api import DB, FORBIDDEN, SIGNED_IN_ERRORS, CurrentUser, problem
+from navaia_app.auth.deps import CurrentUser
+from navaia_app.core.api import DB, FORBIDDEN, SIGNED_IN_ERRORS, problem
 from navaia_app.core.errors import ValidationFailed
 from navaia_app.outreach import calls
 

@@ -11,8 +11,9 @@ from navaia_app.campaigns.state import CampaignsState as S
 from navaia_app.core.validation import timezone_names
 from navaia_app.ui import routes
 from navaia_app.ui.confirm import delete_dialog
-from navaia_app.ui.layout import dialog_actions, empty_state, field_error, pager
+from navaia_app.ui.layout import dialog_actions, edit_dialog, empty_state, field_error, pager, suggest_input
 from navaia_app.ui.live import live_ticker
+from navaia_app.ui.timefmt import viewer_zone_probe
 
 UPLOAD_ID = "campaign-csv"
 STATUS_COLORS = {"draft": "gray", "scheduled": "blue", "running": "green", "paused": "amber",
@@ -96,16 +97,13 @@ def _audience_section() -> rx.Component:
         rx.input(placeholder="Name, email or phone digits", default_value=S.form_values.get("q", ""),
                  on_change=S.set_filter_value("q").debounce(300), width="100%"),
         rx.hstack(
-            rx.el.input(list="campaign-tz-options", placeholder="Time zone, e.g. Europe/London",
-                        default_value=S.form_values.get("timezone", ""),
-                        on_change=S.set_filter_value("timezone").debounce(400), class_name="rt-reset rt-TextFieldInput",
-                        style={"flex": "1", "padding": "6px 8px", "borderRadius": "6px",
-                               "border": f"1px solid {rx.color('gray', 7)}"}),
+            suggest_input(timezone_names(), list_id="campaign-tz-options", placeholder="Time zone, e.g. Europe/London",
+                          default_value=S.form_values.get("timezone", ""),
+                          on_change=S.set_filter_value("timezone").debounce(400), style={"flex": "1", "width": "auto"}),
             rx.input(placeholder="Phone prefix, e.g. +44", default_value=S.form_values.get("phone_prefix", ""),
                      on_change=S.set_filter_value("phone_prefix").debounce(300), width="160px"),
             width="100%", spacing="2", flex_wrap="wrap",
         ),
-        rx.el.datalist(*[rx.el.option(value=z) for z in timezone_names()], id="campaign-tz-options"),
         width="100%", spacing="2",
     )
     picker = rx.vstack(
@@ -158,69 +156,55 @@ def _audience_section() -> rx.Component:
 
 
 def _form_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title(rx.cond(S.editing_id > 0, "Edit campaign", "New campaign")),
-            rx.dialog.description("A draft until you run it. Calls go out inside each customer's local calling "
-                                  "window, paced and retried as set here.", size="2", color_scheme="gray",
-                                  margin_bottom="0.75rem"),
-            rx.form(
-                rx.vstack(
-                    _input("Name", "name", placeholder="Annual check-up reminders", required=True, max_length=120),
-                    _labelled("Purpose", rx.text_area(name="purpose", id="campaign-purpose", max_length=2000,
-                                                      default_value=S.form_values.get("purpose", ""),
-                                                      placeholder="What the agent calls about", width="100%"),
-                              "purpose", html_for="campaign-purpose"),
-                    _audience_section(),
-                    rx.grid(
-                        _input("Window opens", "calling_window_start", type_="time"),
-                        _input("Window closes", "calling_window_end", type_="time"),
-                        columns="2", spacing="3", width="100%",
-                    ),
-                    rx.vstack(
-                        rx.text("Calling days", size="2", weight="medium"),
-                        rx.hstack(*[rx.checkbox(DAY_LABELS[d], checked=S.days.contains(d),
-                                                on_change=S.toggle_day(d)) for d in WEEKDAYS],
-                                  spacing="3", flex_wrap="wrap"),
-                        rx.text("In each customer's own time zone (or the business's). Same open and close time: "
-                                "all day.", size="1", color_scheme="gray"),
-                        field_error(S.form_errors.get("calling_days", "")),
-                        spacing="1", width="100%",
-                    ),
-                    rx.grid(
-                        _input("Calls per second", "calls_per_second", type_="number", step="0.1", min="0.1",
-                               max="100", hint="Capped at the provider's limit (Twilio: 1/s)"),
-                        _input("Max concurrent calls", "max_concurrent_calls", type_="number", min="1", max="1000"),
-                        _input("Attempts per customer", "max_attempts", type_="number", min="1", max="10"),
-                        _input("Minutes between attempts", "retry_spacing_minutes", type_="number", min="1"),
-                        columns=rx.breakpoints(initial="1", sm="2"), spacing="3", width="100%",
-                    ),
-                    rx.vstack(
-                        rx.text("Retry after", size="2", weight="medium"),
-                        rx.hstack(*[rx.checkbox(CALL_LABELS[o], checked=S.retry_on.contains(o),
-                                                on_change=S.toggle_retry(o))
-                                    for o in RETRYABLE_OUTCOMES], spacing="3", flex_wrap="wrap"),
-                        field_error(S.form_errors.get("retry_on", "")),
-                        spacing="1", width="100%",
-                    ),
-                    _input("Start at (optional)", "start_at", type_="datetime-local",
-                           hint=rx.fragment("In the business time zone (", S.business_timezone, "); empty: at once")),
-                    _labelled("Variables for the agent", rx.text_area(
-                        name="variables", id="campaign-variables", default_value=S.form_values.get("variables", ""),
-                        placeholder="offer=10% off\nclinic=Downtown", width="100%", rows="3"),
-                        "variables", "One name=value a line. customer_id, campaign_id, campaign_call_id and "
-                                     "customer_name are always sent.", html_for="campaign-variables"),
-                    field_error(S.form_errors.get("_form", "")),
-                    dialog_actions(rx.cond(S.editing_id > 0, "Save", "Create draft"), "campaign-submit"),
-                    spacing="3",
-                ),
-                on_submit=S.save,
-                key=S.editing_id.to_string() + rx.cond(S.form_open, "-open", "-closed"),
-            ),
-            max_width="600px",
+    return edit_dialog(
+        S,
+        _input("Name", "name", placeholder="Annual check-up reminders", required=True, max_length=120),
+        _labelled("Purpose", rx.text_area(name="purpose", id="campaign-purpose", max_length=2000,
+                                          default_value=S.form_values.get("purpose", ""),
+                                          placeholder="What the agent calls about", width="100%"),
+                  "purpose", html_for="campaign-purpose"),
+        _audience_section(),
+        rx.grid(
+            _input("Window opens", "calling_window_start", type_="time"),
+            _input("Window closes", "calling_window_end", type_="time"),
+            columns="2", spacing="3", width="100%",
         ),
-        open=S.form_open,
-        on_open_change=S.set_form_open,
+        rx.vstack(
+            rx.text("Calling days", size="2", weight="medium"),
+            rx.hstack(*[rx.checkbox(DAY_LABELS[d], checked=S.days.contains(d),
+                                    on_change=S.toggle_day(d)) for d in WEEKDAYS],
+                      spacing="3", flex_wrap="wrap"),
+            rx.text("In each customer's own time zone (or the business's). Same open and close time: "
+                    "all day.", size="1", color_scheme="gray"),
+            field_error(S.form_errors.get("calling_days", "")),
+            spacing="1", width="100%",
+        ),
+        rx.grid(
+            _input("Calls per second", "calls_per_second", type_="number", step="0.1", min="0.1",
+                   max="100", hint="Capped at the provider's limit (Twilio: 1/s)"),
+            _input("Max concurrent calls", "max_concurrent_calls", type_="number", min="1", max="1000"),
+            _input("Attempts per customer", "max_attempts", type_="number", min="1", max="10"),
+            _input("Minutes between attempts", "retry_spacing_minutes", type_="number", min="1"),
+            columns=rx.breakpoints(initial="1", sm="2"), spacing="3", width="100%",
+        ),
+        rx.vstack(
+            rx.text("Retry after", size="2", weight="medium"),
+            rx.hstack(*[rx.checkbox(CALL_LABELS[o], checked=S.retry_on.contains(o),
+                                    on_change=S.toggle_retry(o))
+                        for o in RETRYABLE_OUTCOMES], spacing="3", flex_wrap="wrap"),
+            field_error(S.form_errors.get("retry_on", "")),
+            spacing="1", width="100%",
+        ),
+        _input("Start at (optional)", "start_at", type_="datetime-local",
+               hint=rx.fragment("In the business time zone (", S.business_timezone, "); empty: at once")),
+        _labelled("Variables for the agent", rx.text_area(
+            name="variables", id="campaign-variables", default_value=S.form_values.get("variables", ""),
+            placeholder="offer=10% off\nclinic=Downtown", width="100%", rows="3"),
+            "variables", "One name=value a line. customer_id, campaign_id, campaign_call_id and "
+                         "customer_name are always sent.", html_for="campaign-variables"),
+        noun="campaign", create_label="Create draft", submit_id="campaign-submit", max_width="600px",
+        description="A draft until you run it. Calls go out inside each customer's local calling window, paced "
+                    "and retried as set here.",
     )
 
 
@@ -232,6 +216,7 @@ def _delete_dialog() -> rx.Component:
 def campaigns_page() -> rx.Component:
     return rx.vstack(
         live_ticker(S.poll_changes),
+        viewer_zone_probe(S),
         rx.hstack(
             rx.input(rx.input.slot(rx.icon("search", size=16)), placeholder="Search campaigns",
                      default_value=S.search, on_change=S.set_search.debounce(300), width=["100%", "260px"],
@@ -430,7 +415,7 @@ def campaign_page() -> rx.Component:
     )
     return rx.cond(
         D.found,
-        rx.vstack(live_ticker(D.poll_changes, interval_ms=2000), header, progress, tiles, details, calls,
+        rx.vstack(live_ticker(D.poll_changes, interval_ms=2000), viewer_zone_probe(D), header, progress, tiles, details, calls,
                   _form_dialog(), _delete_dialog(), spacing="4", width="100%"),
         empty_state("search-x", "Campaign not found", "It may have been deleted.",
                     rx.link(rx.button("All campaigns", variant="soft"), href=routes.CAMPAIGNS)),

@@ -9,19 +9,21 @@ from zoneinfo import ZoneInfo
 import reflex as rx
 
 from navaia_app.auth.state import AuthState, actor, authenticated, field_errors
-from navaia_app.bookings.timefmt import ViewerZoneMixin, fmt_short, fmt_when
 from navaia_app.campaigns import service
 from navaia_app.campaigns.models import DEFAULTS, RETRYABLE_OUTCOMES, WEEKDAYS, CampaignIn, CampaignPatch
+from navaia_app.core.csvfile import MAX_UPLOAD_BYTES, check_upload_size
 from navaia_app.core.db import session_scope
 from navaia_app.core.errors import DomainError, ValidationFailed
 from navaia_app.core.settings import get_settings
 from navaia_app.core.types import utcnow
 from navaia_app.core.validation import display_phone
+from navaia_app.core.zones import business_zone
 from navaia_app.customers import service as customers_service
 from navaia_app.outreach import calls
 from navaia_app.ui.confirm import DeleteConfirmMixin
 from navaia_app.ui.live import LivePageMixin
-from navaia_app.ui.paging import PagedMixin
+from navaia_app.ui.paging import PagedMixin, SearchMixin
+from navaia_app.ui.timefmt import ViewerZoneMixin, fmt_short, fmt_when
 
 STATUS_LABELS = {"draft": "Draft", "scheduled": "Scheduled", "running": "Running", "paused": "Paused",
                  "completed": "Completed", "cancelled": "Cancelled"}
@@ -31,7 +33,6 @@ CALL_LABELS = {"pending": "Waiting", "queued": "Queued", "ringing": "Ringing", "
 AUDIENCE_LABELS = {"all": "All customers", "filters": "Customers matching filters", "customers": "Hand-picked",
                    "csv": "CSV upload"}
 DAY_LABELS = {"mon": "Mon", "tue": "Tue", "wed": "Wed", "thu": "Thu", "fri": "Fri", "sat": "Sat", "sun": "Sun"}
-MAX_CSV_BYTES = 20 * 1024 * 1024
 PICK_PAGE = 8
 
 
@@ -118,12 +119,11 @@ def _parse_variables(text: str) -> dict[str, str]:
     return out
 
 
-class CampaignsState(DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin, PagedMixin, AuthState):
+class CampaignsState(DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin, PagedMixin, SearchMixin, AuthState):
     _live_topics = ("campaigns",)
 
     rows: list[CampaignRow] = []
     status_filter: str = ""
-    search: str = ""
     load_error: str = ""
 
     # the create / edit dialog
@@ -166,31 +166,15 @@ class CampaignsState(DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin, PagedMi
             self.load_error = exc.message
         self._remember_versions()
 
-    def _zone_changed(self):
-        return CampaignsState.refresh
-
     @rx.event
     @authenticated
     def load(self):
-        self._reload()
-        return self._ask_browser_zone()
-
-    @rx.event
-    @authenticated
-    def refresh(self):
         self._reload()
 
     @rx.event
     @authenticated
     def set_status_filter(self, value: str):
         self.status_filter = "" if value == "all" else value
-        self.page = 1
-        self._reload()
-
-    @rx.event
-    @authenticated
-    def set_search(self, value: str):
-        self.search = value[:200]
         self.page = 1
         self._reload()
 
@@ -273,7 +257,7 @@ class CampaignsState(DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin, PagedMi
                     return rx.toast.error("Only a draft campaign can be edited; duplicate it to change it.")
                 start = ""
                 if c.start_at:
-                    start = c.start_at.astimezone(ZoneInfo(get_settings().business_timezone)).strftime("%Y-%m-%dT%H:%M")
+                    start = c.start_at.astimezone(business_zone()).strftime("%Y-%m-%dT%H:%M")
                 self.form_values = {
                     "name": c.name, "purpose": c.purpose, "calls_per_second": f"{c.calls_per_second:g}",
                     "max_concurrent_calls": str(c.max_concurrent_calls), "max_attempts": str(c.max_attempts),
@@ -386,11 +370,9 @@ class CampaignsState(DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin, PagedMi
         if not files:
             self.form_errors = {**self.form_errors, "audience": "Choose a CSV file first."}
             return
-        content = await files[0].read()
-        if len(content) > MAX_CSV_BYTES:
-            self.form_errors = {**self.form_errors, "audience": "The file is larger than 20 MB."}
-            return
+        content = await files[0].read(MAX_UPLOAD_BYTES + 1)
         try:
+            check_upload_size(content)
             parsed = service.parse_audience_csv(content)
         except DomainError as exc:
             self.form_errors = {**self.form_errors, "audience": exc.message}
@@ -416,7 +398,7 @@ class CampaignsState(DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin, PagedMi
                     local = datetime.fromisoformat(values["start_at"].strip())
                 except ValueError as exc:
                     raise ValidationFailed("Enter a valid start time.", field="start_at") from exc
-                start_at = local.replace(tzinfo=ZoneInfo(get_settings().business_timezone))
+                start_at = local.replace(tzinfo=business_zone())
             audience = self._audience()
             if audience["type"] == "csv":
                 if not self._csv_content and not (self.editing_id and self.csv_summary):
@@ -542,19 +524,10 @@ class CampaignDetailState(LivePageMixin, ViewerZoneMixin, PagedMixin, AuthState)
             ) for call, name, phone in rows]
         self._remember_versions()
 
-    def _zone_changed(self):
-        return CampaignDetailState.refresh
-
     @rx.event
     @authenticated
     def load(self):
         self.page, self.call_filter = 1, ""
-        self._reload()
-        return self._ask_browser_zone()
-
-    @rx.event
-    @authenticated
-    def refresh(self):
         self._reload()
 
     @rx.event

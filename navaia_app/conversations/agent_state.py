@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import reflex as rx
 from sqlmodel import select
@@ -19,6 +18,7 @@ from navaia_app.core.errors import DomainError
 from navaia_app.core.logging import get_logger
 from navaia_app.core.settings import get_settings
 from navaia_app.core.types import utcnow
+from navaia_app.core.zones import business_zone
 from navaia_app.customers.models import Customer
 from navaia_app.ui.live import LiveMixin
 
@@ -64,7 +64,7 @@ def _result_for(session, external_id: str, sent: str) -> CallResult:
                           detail="Stored in the inbox; the background worker turns it into a record.")
     label, color = OUTCOME_LABELS.get(call.outcome, (call.outcome, "gray"))
     if call.booking_id and (booking := session.get(Booking, call.booking_id)):
-        zone = ZoneInfo(get_settings().business_timezone)
+        zone = business_zone()
         detail = f"Booking #{booking.id}: {booking.service}, {booking.starts_at.astimezone(zone):%a %d %b %H:%M} " \
                  f"{booking.starts_at.astimezone(zone).tzname()}"
     elif call.ticket_id and (ticket := session.get(Ticket, call.ticket_id)):
@@ -92,7 +92,7 @@ class PlaygroundState(LiveMixin, AuthState):
     def _defaults(self, session) -> None:
         from navaia_app.bookings import service as bookings
 
-        zone = ZoneInfo(get_settings().business_timezone)
+        zone = business_zone()
         now = utcnow()
         try:
             slots = bookings.free_slots(session=session, start=now, end=now + timedelta(days=14))
@@ -127,7 +127,7 @@ class PlaygroundState(LiveMixin, AuthState):
         self._refresh_results()
 
     @rx.event
-    @authenticated
+    @authenticated(touch=False)  # polling: not user activity
     def tick(self, _value=None):
         if self._sent and self._changed():
             self._refresh_results()
@@ -233,7 +233,7 @@ class SupportAgentState(LiveMixin, AuthState):
         self._refresh()
 
     @rx.event
-    @authenticated
+    @authenticated(touch=False)  # polling: not user activity
     def tick(self, _value=None):
         if self.external_id and self._changed():
             self._refresh()

@@ -8,7 +8,7 @@ caller who says "my customer number is 17" hears nothing about customer 17."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ from navaia_app.core.logging import get_logger
 from navaia_app.core.settings import get_settings
 from navaia_app.core.types import utcnow
 from navaia_app.core.validation import try_normalize_phone
+from navaia_app.core.zones import customer_zone, local_midnight
 from navaia_app.customers.models import Customer
 
 log = get_logger(__name__)
@@ -51,7 +52,7 @@ def _identity(*, customer_id: Any = None, phone: Any = None, email: Any = None, 
 
 def _customer_summary(customer: Customer) -> dict[str, Any]:
     return {"id": customer.id, "name": customer.name, "phone": customer.phone, "email": customer.email,
-            "timezone": calls.zone_for(customer).key}
+            "timezone": customer_zone(customer).key}
 
 
 def _open_tickets(session: Session, customer_id: int) -> tuple[list[dict[str, Any]], int]:
@@ -69,7 +70,7 @@ def _next_booking(session: Session, customer: Customer) -> dict[str, Any] | None
                                       starts_from=utcnow(), limit=1)
     if not items:
         return None
-    booking, zone = items[0], calls.zone_for(customer)
+    booking, zone = items[0], customer_zone(customer)
     return {"id": booking.id, "service": booking.service, "starts_at": booking.starts_at.astimezone(zone).isoformat(),
             "when": spoken_time(booking.starts_at, zone), "status": booking.status}
 
@@ -107,7 +108,7 @@ def check_availability(
     from navaia_app.bookings import service as bookings
 
     now = now or utcnow()
-    zone = calls.zone_for(binding.customer)
+    zone = customer_zone(binding.customer)
     duration = get_settings().booking_slot_minutes if duration_minutes in (None, "") else \
         calls.parse_minutes(duration_minutes)
     if duration is None or duration <= 0:
@@ -130,8 +131,8 @@ def check_availability(
         today = now.astimezone(zone).date()
         days = [today + timedelta(days=i) for i in range(SEARCH_DAYS)]
 
-    start = max(datetime.combine(days[0], time.min, tzinfo=zone), now)
-    end = datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=zone)
+    start = max(local_midnight(days[0], zone), now)
+    end = local_midnight(days[-1] + timedelta(days=1), zone)
     slots = bookings.free_slots(session=session, start=start, end=end, duration_minutes=duration) if end > start \
         else []
     result: dict[str, Any] = {"timezone": zone.key, "duration_minutes": duration}
@@ -202,7 +203,7 @@ def book_appointment(
     customer, why = _acting_for(session, binding, identity)
     if customer is None:
         return {"booked": False, "message": why}
-    zone = calls.zone_for(customer)
+    zone = customer_zone(customer)
     starts_at = calls.parse_appointment_time(appointment_datetime, zone)
     if starts_at is None:
         raise ValidationFailed("appointment_datetime must be an ISO 8601 date and time.", field="appointment_datetime")
@@ -283,7 +284,7 @@ def request_handoff(
         return {"transfer": True, "transfer_number": decision.number.phone, "label": decision.number.label,
                 "message": f"Transferring you to {who} now.",
                 "instruction": f"Call transfer_to_number with {decision.number.phone}."}
-    zone = calls.zone_for(binding.customer)
+    zone = customer_zone(binding.customer)
     when = spoken_time(decision.callback_at, zone) if decision.callback_at else None
     answer = {"transfer": False, "ticket_id": decision.ticket_id, "timezone": zone.key,
               "callback_at": decision.callback_at.astimezone(zone).isoformat() if decision.callback_at else None}

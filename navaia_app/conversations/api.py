@@ -15,13 +15,14 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
+from navaia_app.auth.deps import CurrentUser
 from navaia_app.auth.models import User
 from navaia_app.conversations import inbox, service, webhook
 from navaia_app.conversations.models import Conversation, ConversationOut
-from navaia_app.core.types import DB_INT_MAX, DbInt
-from navaia_app.core.api import DB, SIGNED_IN_ERRORS, CurrentUser, Problem, problem
+from navaia_app.core.api import DB, SIGNED_IN_ERRORS, Problem, problem
 from navaia_app.core.logging import get_logger
 from navaia_app.core.settings import get_settings
+from navaia_app.core.types import DB_INT_MAX, DbInt
 
 log = get_logger(__name__)
 

@@ -14,7 +14,7 @@ import redis
 from rq import Retry
 
 from navaia_app.core.logging import get_logger
-from navaia_app.jobs.queues import DEFAULT_QUEUE, get_queue
+from navaia_app.core.queues import DEFAULT_QUEUE, get_queue
 
 log = get_logger(__name__)
 

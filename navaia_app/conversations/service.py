@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, func, or_, select
 
 from navaia_app.conversations.models import INTENTS, OUTCOMES, Conversation, ConversationEvaluation, WebhookEvent
+from navaia_app.core.db import get_or_not_found
 from navaia_app.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from navaia_app.core.filters import like_escape
 from navaia_app.core.live import bump
@@ -26,6 +27,7 @@ from navaia_app.core.logging import bind_log, get_logger, mask_phone
 from navaia_app.core.settings import get_settings
 from navaia_app.core.types import fits_db_int, utcnow
 from navaia_app.core.validation import display_phone, try_normalize_phone
+from navaia_app.core.zones import customer_zone
 from navaia_app.customers.models import Customer
 from navaia_app.outreach import calls
 from navaia_app.outreach.outcomes import initiation_failure_outcome
@@ -74,10 +76,16 @@ def collected_values(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def dynamic_variables(data: dict[str, Any]) -> dict[str, Any]:
+    """The dynamic variables ElevenLabs echoes back in a post-call payload (those we sent when the call began);
+    {} when absent.
+    """
     return _dict(_dict(data.get("conversation_initiation_client_data")).get("dynamic_variables"))
 
 
 def read_intent(data: dict[str, Any], values: dict[str, Any]) -> str | None:
+    """The caller's intent as a snake_case word (from data collection, or the payload's own field), or None when
+    the agent collected none.
+    """
     raw = values.get("intent", data.get("intent"))
     text = _text(raw).lower()
     if not text:
@@ -148,15 +156,8 @@ def parse_minutes(value: Any) -> int | None:
 
 
 def normalize_priority(value: Any) -> str:
+    """A ticket priority from the agent's wording ("urgent", "asap", "high"...); "medium" when it is unknown."""
     return PRIORITY_WORDS.get(_text(value).lower(), "medium")
-
-
-def zone_for(customer: Customer | None) -> ZoneInfo:
-    name = (customer.timezone if customer is not None else None) or get_settings().business_timezone
-    try:
-        return ZoneInfo(name)
-    except Exception:  # a zone removed from tzdata since it was stored
-        return ZoneInfo(get_settings().business_timezone)
 
 
 # --- who the caller is ------------------------------------------------------------------------
@@ -239,6 +240,7 @@ def find_or_create_customer(*, session: Session, identity: CallerIdentity) -> tu
 
 
 def get_conversation_by_external_id(*, session: Session, external_id: str) -> Conversation | None:
+    """The conversation with this ElevenLabs conversation id, or None."""
     return session.exec(select(Conversation).where(Conversation.external_id == external_id)).first()
 
 
@@ -362,6 +364,9 @@ def retry_inbox_event(*, session: Session, event_id: int) -> WebhookEvent:
 
 
 def inbox_counts(*, session: Session) -> dict[str, int]:
+    """How many webhook events wait in the inbox ("pending") and how many failed, and any other unprocessed
+    status.
+    """
     rows = session.exec(select(WebhookEvent.status, func.count()).where(WebhookEvent.status != "processed")
                         .group_by(WebhookEvent.status)).all()
     counts = {"pending": 0, "failed": 0}
@@ -371,6 +376,7 @@ def inbox_counts(*, session: Session) -> dict[str, int]:
 
 def list_inbox_events(*, session: Session, status: str = "failed", limit: int = 25,
                       offset: int = 0) -> tuple[list[WebhookEvent], int]:
+    """One page of inbox events in one status, newest first, without their (large) payloads, and the total."""
     limit = max(1, min(int(limit), MAX_PAGE))
     condition = WebhookEvent.status == status
     columns = [c for c in WebhookEvent.__table__.c if c.name != "payload"]
@@ -513,7 +519,7 @@ def _book(session: Session, conversation: Conversation, customer: Customer | Non
                                             "is not a number of minutes.")
     if customer is None:
         return _to_review(conversation, why_no_customer)
-    starts_at = parse_appointment_time(values["appointment_datetime"], zone_for(customer))
+    starts_at = parse_appointment_time(values["appointment_datetime"], customer_zone(customer))
     if starts_at is None:
         return _to_review(conversation, f"The appointment time '{_text(values['appointment_datetime'], 60)}' "
                                         "is not a date and time the system can read.")
@@ -664,10 +670,8 @@ def _process_initiation_failure(session: Session, data: dict[str, Any]) -> Conve
 
 
 def get_conversation(*, session: Session, conversation_id: int) -> Conversation:
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None:
-        raise NotFound(f"Conversation {conversation_id} not found.")
-    return conversation
+    """The conversation with this id. Raises NotFound."""
+    return get_or_not_found(session, Conversation, conversation_id, "Conversation")
 
 
 @dataclass
@@ -736,6 +740,7 @@ def list_conversations(
 
 
 def count_needs_review(*, session: Session) -> int:
+    """How many calls wait for a person's review."""
     return session.exec(select(func.count()).select_from(Conversation)
                         .where(Conversation.needs_review == sa.true())).one()
 
@@ -747,7 +752,7 @@ def review_defaults(*, session: Session, conversation: Conversation) -> dict[str
     """What the review forms start from: everything the agent collected, in form fields."""
     values = conversation.data_collection or {}
     customer = session.get(Customer, conversation.customer_id) if conversation.customer_id else None
-    zone = zone_for(customer)
+    zone = customer_zone(customer)
     starts = parse_appointment_time(values.get("appointment_datetime"), zone)
     minutes = parse_minutes(values.get("duration_minutes")) if "duration_minutes" in values else None
     return {
@@ -805,7 +810,7 @@ def book_from_call(
 
     conversation = _reviewable(session, conversation_id)
     customer = _review_customer(session, customer_name, customer_phone, customer_email)
-    when = parse_appointment_time(starts_at, zone_for(customer))
+    when = parse_appointment_time(starts_at, customer_zone(customer))
     if when is None:
         raise ValidationFailed("Enter the date and time of the appointment.", field="starts_at")
     minutes = None if duration_minutes in (None, "") else parse_minutes(duration_minutes)
@@ -850,6 +855,9 @@ def ticket_from_call(
 
 
 def dismiss_review(*, session: Session, conversation_id: int, user_id: int | None, note: str = "") -> Conversation:
+    """Take a call out of the review queue without acting on it (with an optional note, kept as its reason).
+    Raises NotFound, or Conflict when the call is not waiting for review.
+    """
     conversation = _reviewable(session, conversation_id)
     _reviewed(conversation, user_id, "dismissed")
     note = (note or "").strip()

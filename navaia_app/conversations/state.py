@@ -15,11 +15,11 @@ from navaia_app.conversations import dispatch, service
 from navaia_app.conversations.models import Conversation
 from navaia_app.core.db import session_scope
 from navaia_app.core.errors import DomainError
-from navaia_app.core.settings import get_settings
 from navaia_app.core.validation import display_phone
+from navaia_app.core.zones import business_zone, customer_zone
 from navaia_app.customers.models import Customer
 from navaia_app.ui.live import LiveMixin
-from navaia_app.ui.paging import PagedMixin
+from navaia_app.ui.paging import PagedMixin, SearchMixin
 
 VIEWS = {  # tab -> filters
     "all": {},
@@ -100,7 +100,7 @@ class InboxRow:
 
 
 def _zone() -> ZoneInfo:
-    return ZoneInfo(get_settings().business_timezone)
+    return business_zone()
 
 
 def _when(moment: datetime | None) -> str:
@@ -130,12 +130,11 @@ def _customer_label(customer: Customer | None, call: Conversation) -> str:
     return "Unknown caller"
 
 
-class ConversationsState(PagedMixin, LiveMixin, AuthState):
+class ConversationsState(PagedMixin, SearchMixin, LiveMixin, AuthState):
     _live_topics: tuple[str, ...] = ("conversations", "tickets", "bookings")
 
     rows: list[CallRow] = []
     view: str = "all"
-    search: str = ""
     review_count: int = 0
     load_error: str = ""
 
@@ -262,7 +261,7 @@ class ConversationsState(PagedMixin, LiveMixin, AuthState):
             self.call_audio_url = f"/api/v1/conversations/{call.id}/audio" if call.audio_path else ""
             booking = session.get(Booking, call.booking_id) if call.booking_id else None
             ticket = session.get(Ticket, call.ticket_id) if call.ticket_id else None
-            zone = service.zone_for(customer)
+            zone = customer_zone(customer)
             self.call_booking_id = booking.id if booking else 0
             self.call_booking = (f"{booking.service}, {booking.starts_at.astimezone(zone):%a %Y-%m-%d %H:%M} "
                                  f"{booking.starts_at.astimezone(zone).tzname()} ({booking.status})") if booking else ""
@@ -305,7 +304,7 @@ class ConversationsState(PagedMixin, LiveMixin, AuthState):
         self._open_from_url()
 
     @rx.event
-    @authenticated
+    @authenticated(touch=False)  # polling: not user activity
     def tick(self, _value=None):
         if self._changed():
             self._reload()
@@ -317,13 +316,6 @@ class ConversationsState(PagedMixin, LiveMixin, AuthState):
     def set_view(self, value: str | list[str]):
         value = value[0] if isinstance(value, list) and value else value
         self.view = value if isinstance(value, str) and value in VIEWS else "all"
-        self.page = 1
-        self._reload()
-
-    @rx.event
-    @authenticated
-    def set_search(self, value: str):
-        self.search = value[:200]
         self.page = 1
         self._reload()
 
@@ -454,7 +446,7 @@ class ReviewBadgeState(AuthState):
     needs_review: int = 0
 
     @rx.event
-    @authenticated
+    @authenticated(touch=False)  # polling: not user activity
     def refresh(self, _value=None):
         with session_scope() as session:
             self.needs_review = service.count_needs_review(session=session)

@@ -1,4 +1,5 @@
-"""The FastAPI app mounted on the Reflex backend: error mapping, request ids, auth dependencies."""
+"""What every REST route shares: error mapping, request ids, the database dependency (who is signed in:
+`navaia_app.auth.deps`)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,15 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 import structlog
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
-from navaia_app.auth.models import User
 from navaia_app.core.db import session_scope
 from navaia_app.core.errors import DomainError, Throttled
 from navaia_app.core.logging import get_logger
@@ -162,33 +161,6 @@ def get_db() -> Iterator[Session]:
 # "function" scope: the unit of work commits when the route returns, before the response is sent,
 # so a failed commit becomes an error response instead of a success that was never stored.
 DB = Annotated[Session, Depends(get_db, scope="function")]
-_bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
-
-
-def _resolve_user(
-    session: DB, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> User:
-    from navaia_app.auth import service as auth_service
-
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(401, "Not signed in: send Authorization: Bearer <token>.",
-                            headers={"WWW-Authenticate": "Bearer"})
-    user = auth_service.resolve_session(session=session, token=credentials.credentials, kind="api")
-    if user is None:
-        raise HTTPException(401, "The token is invalid, expired or revoked.", headers={"WWW-Authenticate": "Bearer"})
-    return user
-
-
-async def current_user(user: Annotated[User, Depends(_resolve_user)]) -> User:
-    # bound here, in the request's own task: a sync dependency runs in a worker thread's copy of the
-    # context, and what it binds would never reach the route's log lines
-    structlog.contextvars.bind_contextvars(user_id=user.id)
-    return user
-
-
-CurrentUser = Annotated[User, Depends(current_user)]
-
-
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 

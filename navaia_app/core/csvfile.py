@@ -62,3 +62,45 @@ def csv_lines(header: list[str], rows) -> Iterator[str]:
     yield _line(header)
     for row in rows:
         yield _line(row)
+
+
+# The one limit on an uploaded file, from the page or the REST API, customer import and call lists alike.
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_UPLOAD_LABEL = "20 MB"
+MAX_ROWS = 50_000  # rows per file; a larger file is cut there and the rest reported, not lost silently
+
+# What a header cell may say for each column we understand (compared lowercased, trimmed).
+COLUMN_ALIASES: dict[str, frozenset[str]] = {
+    "name": frozenset({"name", "full name", "full_name", "customer", "customer name", "customer_name"}),
+    "phone": frozenset({"phone", "phone number", "phone_number", "mobile", "tel", "telephone", "number"}),
+    "email": frozenset({"email", "e-mail", "email address", "mail"}),
+    "timezone": frozenset({"timezone", "time zone", "time_zone", "tz"}),
+    "customer_id": frozenset({"customer_id", "customer id", "id"}),
+    "do_not_call": frozenset({"do_not_call", "do not call", "dnc"}),
+    "notes": frozenset({"notes", "note", "comment", "comments"}),
+}
+
+
+def column_role(title: str, roles: tuple[str, ...] | frozenset[str] | None = None) -> str | None:
+    """Which of `roles` (default: every known column) a header cell names, or None."""
+    key = title.strip().lower()
+    for role, aliases in COLUMN_ALIASES.items():
+        if (roles is None or role in roles) and key in aliases:
+            return role
+    return None
+
+
+def match_columns(header: list[str], roles: tuple[str, ...] | frozenset[str] | None = None) -> dict[str, int]:
+    """role -> index of the first header cell that names it (a repeated column is left for the caller)."""
+    columns: dict[str, int] = {}
+    for index, title in enumerate(header):
+        role = column_role(title, roles)
+        if role and role not in columns:
+            columns[role] = index
+    return columns
+
+
+def check_upload_size(content: bytes | str) -> None:
+    """Refuse a file over MAX_UPLOAD_BYTES (ValidationFailed on the field "file")."""
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise ValidationFailed(f"The file is larger than {MAX_UPLOAD_LABEL}.", field="file")

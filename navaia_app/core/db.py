@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlmodel import Session
 
+from navaia_app.core.errors import NotFound
 from navaia_app.core.settings import get_settings
 
 
@@ -48,6 +49,30 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def get_or_not_found(session: Session, model: type, record_id: int, noun: str):
+    """The row of `model` with this primary key. Raises NotFound ("<noun> <id> not found.")."""
+    row = session.get(model, record_id)
+    if row is None:
+        raise NotFound(f"{noun} {record_id} not found.")
+    return row
+
+
+# A feature may point at a record of a feature above it (a booking at the call that made it) without
+# importing that feature: these two reach the other table by name, as its foreign keys do.
+
+
+def row_exists(session: Session, table: str, record_id: int) -> bool:
+    """Whether `table` has a row with this id."""
+    rows = sa.table(table, sa.column("id"))
+    return session.exec(sa.select(rows.c.id).where(rows.c.id == record_id)).first() is not None
+
+
+def clear_references(session: Session, table: str, column: str, record_id: int) -> None:
+    """Set `table.column` to NULL wherever it points at `record_id` (a record about to be deleted)."""
+    rows = sa.table(table, sa.column(column))
+    session.exec(sa.update(rows).where(rows.c[column] == record_id).values({column: None}))
 
 
 def ping_database() -> bool:

@@ -145,15 +145,15 @@ class Settings(BaseSettings):
     @field_validator("business_hours")
     @classmethod
     def _readable_hours(cls, value: str) -> str:
-        from navaia_app.bookings.hours import OpeningHours
+        from navaia_app.core.hours import OpeningHours
 
         OpeningHours.parse(value)  # raises with a message that says what is wrong
         return value
 
     @property
     def opening_hours(self):
-        """BUSINESS_HOURS parsed (navaia_app.bookings.hours.OpeningHours)."""
-        from navaia_app.bookings.hours import OpeningHours
+        """BUSINESS_HOURS parsed (navaia_app.core.hours.OpeningHours)."""
+        from navaia_app.core.hours import OpeningHours
 
         return OpeningHours.parse(self.business_hours)
 

@@ -5,8 +5,10 @@ from typing import Literal
 from fastapi import APIRouter, Query, UploadFile
 from pydantic import BaseModel
 
+from navaia_app.auth.deps import CurrentUser
+from navaia_app.core.csvfile import MAX_UPLOAD_BYTES
 from navaia_app.core.types import DB_INT_MAX, DbInt
-from navaia_app.core.api import DB, FORBIDDEN, SIGNED_IN_ERRORS, CurrentUser, problem
+from navaia_app.core.api import DB, FORBIDDEN, SIGNED_IN_ERRORS, problem
 from navaia_app.customers import service
 from navaia_app.customers.models import CustomerIn, CustomerOut, CustomerPatch
 
@@ -50,11 +52,7 @@ def create_customer(body: CustomerIn, user: CurrentUser, session: DB) -> Custome
 @router.post("/import", response_model=ImportResult, summary="Import customers from a CSV file")
 def import_customers(file: UploadFile, user: CurrentUser, session: DB) -> ImportResult:
     # A plain (threadpool) route: a large import must not block the event loop the web app shares.
-    content = file.file.read(20 * 1024 * 1024 + 1)
-    if len(content) > 20 * 1024 * 1024:
-        from navaia_app.core.errors import ValidationFailed
-
-        raise ValidationFailed("The file is larger than 20 MB.", field="file")
+    content = file.file.read(MAX_UPLOAD_BYTES + 1)  # the service refuses more than the limit
     report = service.import_customers_csv(session=session, content=content)
     return ImportResult(created=report.created, skipped=report.skipped)
 

@@ -5,22 +5,10 @@ import reflex as rx
 from navaia_app.core.validation import timezone_names
 from navaia_app.customers.state import CustomersState as S
 from navaia_app.ui.confirm import delete_dialog
-from navaia_app.ui.layout import dialog_actions, empty_state, field_error, pager
+from navaia_app.ui.layout import dialog_actions, edit_dialog, empty_state, field_error, pager, plain_header, sort_header, suggest_input
 from navaia_app.ui.live import live_ticker
 
 UPLOAD_ID = "customers-csv"
-
-
-def _sort_header(label: str, column: str, **props) -> rx.Component:
-    arrow = rx.cond(S.sort == column, rx.cond(S.descending, " ↓", " ↑"), "")
-    return rx.table.column_header_cell(
-        rx.button(label, arrow, variant="ghost", size="1", on_click=S.sort_by(column), color_scheme="gray"),
-        **props,
-    )
-
-
-def _plain_header(label: str, **props) -> rx.Component:
-    return rx.table.column_header_cell(rx.text(label, size="1", weight="medium", color_scheme="gray"), **props)
 
 
 def _row(row) -> rx.Component:
@@ -66,48 +54,30 @@ def _field(label: str, name: str, placeholder: str = "", type_: str = "text", **
 
 
 def _form_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title(rx.cond(S.editing_id > 0, "Edit customer", "New customer")),
-            rx.dialog.description("Phone numbers are stored in international (E.164) form.", size="2",
-                                  color_scheme="gray", margin_bottom="1rem"),
-            rx.form(
-                rx.vstack(
-                    _field("Name", "name", "Jane Cooper", required=True, max_length=120),
-                    _field("Phone", "phone", "+1 212 555 0147", type_="tel", required=True),
-                    _field("Email", "email", "jane@example.com", type_="email"),
-                    rx.vstack(
-                        rx.text("Time zone", as_="label", size="2", weight="medium", html_for="customer-timezone"),
-                        rx.el.input(name="timezone", id="customer-timezone", list="tz-options",
-                                    placeholder="e.g. America/New_York (empty: business time zone)",
-                                    default_value=S.form_values.get("timezone", ""),
-                                    class_name="rt-reset rt-TextFieldInput",
-                                    style={"width": "100%", "padding": "6px 8px", "borderRadius": "6px",
-                                           "border": f"1px solid {rx.color('gray', 7)}"}),
-                        rx.el.datalist(*[rx.el.option(value=z) for z in timezone_names()], id="tz-options"),
-                        field_error(S.form_errors.get("timezone", "")),
-                        spacing="1", width="100%",
-                    ),
-                    rx.vstack(
-                        rx.text("Notes", as_="label", size="2", weight="medium", html_for="customer-notes"),
-                        rx.text_area(name="notes", id="customer-notes", default_value=S.form_values.get("notes", ""),
-                                     width="100%", max_length=2000),
-                        field_error(S.form_errors.get("notes", "")),
-                        spacing="1", width="100%",
-                    ),
-                    rx.checkbox("Do not call (excluded from campaigns)", checked=S.form_dnc,
-                                on_change=S.set_form_dnc),
-                    field_error(S.form_errors.get("_form", "")),
-                    dialog_actions(rx.cond(S.editing_id > 0, "Save", "Add customer"), "customer-submit"),
-                    spacing="3",
-                ),
-                on_submit=S.save,
-                key=S.editing_id.to_string() + rx.cond(S.form_open, "-open", "-closed"),
-            ),
-            max_width="480px",
+    return edit_dialog(
+        S,
+        _field("Name", "name", "Jane Cooper", required=True, max_length=120),
+        _field("Phone", "phone", "+1 212 555 0147", type_="tel", required=True),
+        _field("Email", "email", "jane@example.com", type_="email"),
+        rx.vstack(
+            rx.text("Time zone", as_="label", size="2", weight="medium", html_for="customer-timezone"),
+            suggest_input(timezone_names(), list_id="tz-options", name="timezone", id="customer-timezone",
+                          placeholder="e.g. America/New_York (empty: business time zone)",
+                          default_value=S.form_values.get("timezone", "")),
+            field_error(S.form_errors.get("timezone", "")),
+            spacing="1", width="100%",
         ),
-        open=S.form_open,
-        on_open_change=S.set_form_open,
+        rx.vstack(
+            rx.text("Notes", as_="label", size="2", weight="medium", html_for="customer-notes"),
+            rx.text_area(name="notes", id="customer-notes", default_value=S.form_values.get("notes", ""),
+                         width="100%", max_length=2000),
+            field_error(S.form_errors.get("notes", "")),
+            spacing="1", width="100%",
+        ),
+        rx.checkbox("Do not call (excluded from campaigns)", checked=S.form_dnc,
+                    on_change=S.set_form_dnc),
+        noun="customer", description="Phone numbers are stored in international (E.164) form.",
+        create_label="Add customer", submit_id="customer-submit",
     )
 
 
@@ -186,11 +156,11 @@ def customers_page() -> rx.Component:
                 rx.table.root(
                     rx.table.header(
                         rx.table.row(
-                            _sort_header("Name", "name"),
-                            _sort_header("Phone", "phone"),
-                            _plain_header("Time zone", display=["none", "none", "table-cell"]),
-                            _plain_header("Calls"),
-                            _sort_header("Added", "created_at", display=["none", "none", "table-cell"]),
+                            sort_header(S, "Name", "name"),
+                            sort_header(S, "Phone", "phone"),
+                            plain_header("Time zone", display=["none", "none", "table-cell"]),
+                            plain_header("Calls"),
+                            sort_header(S, "Added", "created_at", display=["none", "none", "table-cell"]),
                             rx.table.column_header_cell(""),
                         )
                     ),

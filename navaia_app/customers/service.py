@@ -12,7 +12,8 @@ from sqlmodel import Session, func, or_, select
 from navaia_app.audit import service as audit
 from navaia_app.auth import permissions
 from navaia_app.core import live
-from navaia_app.core.csvfile import open_csv
+from navaia_app.core.csvfile import MAX_ROWS, check_upload_size, match_columns, open_csv
+from navaia_app.core.db import get_or_not_found
 from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
 from navaia_app.core.filters import like_escape
 from navaia_app.core.logging import get_logger, mask_phone
@@ -25,7 +26,6 @@ log = get_logger(__name__)
 SORTABLE = {"name": Customer.name, "created_at": Customer.created_at, "phone": Customer.phone,
             "email": Customer.email, "id": Customer.id}
 MAX_PAGE = 200
-MAX_IMPORT_ROWS = 50_000
 
 
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
@@ -81,6 +81,10 @@ def _ensure_phone_free(session: Session, phone: str, *, except_id: int | None = 
 
 
 def create_customer(*, session: Session, customer_in: CustomerIn) -> Customer:
+    """Create a customer with a valid name, an E.164 phone and, if given, a valid email and IANA time zone.
+    Raises ValidationFailed with every field at fault, and Conflict (field "phone") when another customer has
+    the phone, even by a concurrent insert.
+    """
     data = _clean(customer_in.model_dump())
     _ensure_phone_free(session, data["phone"])
     customer = Customer(**data)
@@ -96,13 +100,14 @@ def create_customer(*, session: Session, customer_in: CustomerIn) -> Customer:
 
 
 def get_customer(*, session: Session, customer_id: int) -> Customer:
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        raise NotFound(f"Customer {customer_id} not found.")
-    return customer
+    """The customer with this id. Raises NotFound."""
+    return get_or_not_found(session, Customer, customer_id, "Customer")
 
 
 def update_customer(*, session: Session, customer_id: int, patch: CustomerPatch) -> Customer:
+    """Change the given fields only, with the same checks as create_customer. Raises NotFound, ValidationFailed
+    (a field at fault, or a required one set to null), Conflict (the new phone is another customer's).
+    """
     customer = get_customer(session=session, customer_id=customer_id)
     given = patch.model_dump(exclude_unset=True)
     if "name" in given and given["name"] is None:
@@ -127,6 +132,9 @@ def update_customer(*, session: Session, customer_id: int, patch: CustomerPatch)
 
 
 def delete_customer(*, session: Session, customer_id: int, actor=None) -> None:
+    """Delete a customer; their tickets, bookings and calls stay (unlinked by the database); audited
+    (`customer.deleted`). Raises PermissionDenied unless the actor's role may delete customers, NotFound.
+    """
     permissions.require(actor, "delete_customer")
     customer = get_customer(session=session, customer_id=customer_id)
     session.delete(customer)
@@ -177,23 +185,18 @@ def list_customers(
 
 
 def find_by_phone(*, session: Session, phone: str) -> Customer | None:
+    """The customer with this E.164 phone number, or None."""
     return session.exec(select(Customer).where(Customer.phone == phone)).first()
 
 
 def count_customers(*, session: Session) -> int:
+    """How many customers there are."""
     return session.exec(select(func.count()).select_from(Customer)).one()
 
 
 # --- CSV import --------------------------------------------------------------------------------
 
-HEADER_ALIASES = {
-    "name": {"name", "full name", "full_name", "customer", "customer name"},
-    "phone": {"phone", "phone number", "phone_number", "mobile", "tel", "telephone"},
-    "email": {"email", "e-mail", "email address", "mail"},
-    "timezone": {"timezone", "time zone", "time_zone", "tz"},
-    "do_not_call": {"do_not_call", "do not call", "dnc"},
-    "notes": {"notes", "note", "comment", "comments"},
-}
+IMPORTED_COLUMNS = ("name", "phone", "email", "timezone", "do_not_call", "notes")
 TRUTHY = {"1", "true", "yes", "y", "x"}
 
 
@@ -216,14 +219,15 @@ class ImportReport:
 
 
 def import_customers_csv(*, session: Session, content: str | bytes) -> ImportReport:
-    """Create a customer per valid row; every skipped row is reported with its reason."""
+    """Create a customer per valid row (a name and a phone at least; the columns may be named as
+    `core.csvfile.COLUMN_ALIASES` allows); every skipped row is reported with its reason, in row order.
+    Nothing is created twice: a phone that repeats an earlier row or an existing customer is skipped.
+
+    Raises ValidationFailed (field "file") for a file over the upload limit, not UTF-8, not CSV, or
+    without a name and a phone column."""
+    check_upload_size(content)
     header, reader = open_csv(content)
-    columns: dict[str, int] = {}
-    for index, title in enumerate(header):
-        key = title.strip().lower()
-        for target, aliases in HEADER_ALIASES.items():
-            if key in aliases and target not in columns:
-                columns[target] = index
+    columns = match_columns(header, IMPORTED_COLUMNS)
     missing = [c for c in ("name", "phone") if c not in columns]
     if missing:
         raise ValidationFailed(
@@ -238,9 +242,9 @@ def import_customers_csv(*, session: Session, content: str | bytes) -> ImportRep
         for row_number, row in enumerate(reader, start=2):
             if not any(cell.strip() for cell in row):
                 continue
-            if len(valid) + len(report.skipped) >= MAX_IMPORT_ROWS:
+            if len(valid) + len(report.skipped) >= MAX_ROWS:
                 report.skipped.append({"row": row_number,
-                                       "reason": f"more than {MAX_IMPORT_ROWS} rows; split the file"})
+                                       "reason": f"more than {MAX_ROWS} rows; split the file"})
                 break
             raw = {k: (row[i] if i < len(row) else "") for k, i in columns.items()}
             if "do_not_call" in raw:

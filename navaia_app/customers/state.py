@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import reflex as rx
 
 from navaia_app.auth.state import AuthState, actor, authenticated, field_errors
+from navaia_app.core.csvfile import MAX_UPLOAD_BYTES
 from navaia_app.core.db import session_scope
 from navaia_app.core.errors import DomainError
 from navaia_app.core.validation import display_phone
@@ -12,7 +13,7 @@ from navaia_app.customers import service
 from navaia_app.customers.models import CustomerIn, CustomerPatch
 from navaia_app.ui.confirm import DeleteConfirmMixin
 from navaia_app.ui.live import LivePageMixin
-from navaia_app.ui.paging import PagedMixin
+from navaia_app.ui.paging import PagedMixin, SearchMixin
 
 EMPTY_FORM = {"name": "", "phone": "", "email": "", "timezone": "", "notes": "", "do_not_call": False}
 
@@ -35,10 +36,9 @@ def _row(c) -> CustomerRow:
                        do_not_call=c.do_not_call, notes=c.notes or "", created=c.created_at.strftime("%Y-%m-%d"))
 
 
-class CustomersState(DeleteConfirmMixin, LivePageMixin, PagedMixin, AuthState):
+class CustomersState(DeleteConfirmMixin, LivePageMixin, PagedMixin, SearchMixin, AuthState):
     _live_topics = ("customers",)
     rows: list[CustomerRow] = []
-    search: str = ""
     sort: str = "name"
     descending: bool = False
     load_error: str = ""
@@ -77,19 +77,6 @@ class CustomersState(DeleteConfirmMixin, LivePageMixin, PagedMixin, AuthState):
     @authenticated
     def load(self):
         self._remember_versions()
-        self._reload()
-
-    @rx.event
-    @authenticated
-    def refresh(self):
-        """Another tab, the API or a webhook changed customers (LivePageMixin.poll_changes): the page again."""
-        self._reload()
-
-    @rx.event
-    @authenticated
-    def set_search(self, value: str):
-        self.search = value[:200]
-        self.page = 1
         self._reload()
 
     @rx.event
@@ -208,10 +195,7 @@ class CustomersState(DeleteConfirmMixin, LivePageMixin, PagedMixin, AuthState):
         if not files:
             self.import_error = "Choose a CSV file first."
             return
-        content = await files[0].read()
-        if len(content) > 20 * 1024 * 1024:
-            self.import_error = "The file is larger than 20 MB."
-            return
+        content = await files[0].read(MAX_UPLOAD_BYTES + 1)
         try:
             with session_scope() as session:
                 report = service.import_customers_csv(session=session, content=content)

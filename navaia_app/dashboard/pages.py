@@ -5,8 +5,8 @@ import reflex as rx
 from navaia_app.dashboard.state import TICKET_STATUS_FILLS, DashboardState as S
 from navaia_app.ui import routes
 from navaia_app.ui.layout import stat_card
-from navaia_app.bookings.timefmt import viewer_zone_probe
 from navaia_app.ui.live import live_ticker
+from navaia_app.ui.timefmt import viewer_zone_probe
 
 TICKET_COLORS = {"open": "blue", "in_progress": "amber", "resolved": "green", "closed": "gray"}
 BOOKING_COLORS = {"pending": "amber", "confirmed": "green", "cancelled": "gray", "completed": "blue", "no_show": "red"}

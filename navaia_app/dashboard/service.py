@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, func, select
@@ -11,17 +11,11 @@ from sqlmodel import Session, func, select
 from navaia_app.bookings.models import Booking
 from navaia_app.bookings.service import UPCOMING_STATUSES, bookings_per_day, count_upcoming_bookings
 from navaia_app.conversations.models import Conversation
-from navaia_app.core.settings import get_settings
+from navaia_app.core.zones import business_zone, local_midnight, start_of_day
 from navaia_app.customers.models import Customer
 from navaia_app.customers.service import count_customers
 from navaia_app.tickets.models import Ticket
 from navaia_app.tickets.service import count_open_tickets, ticket_volume, tickets_by_status
-
-
-def local_midnight(now: datetime) -> datetime:
-    """The start of `now`'s day in BUSINESS_TIMEZONE (as an aware datetime)."""
-    zone = ZoneInfo(get_settings().business_timezone)
-    return datetime.combine(now.astimezone(zone).date(), time.min, tzinfo=zone)
 
 
 def count_calls_since(*, session: Session, since: datetime) -> int:
@@ -40,7 +34,7 @@ def dashboard_counts(*, session: Session, now: datetime) -> dict[str, int]:
         "customers": int(count_customers(session=session)),
         "open_tickets": int(count_open_tickets(session=session)),
         "upcoming_bookings": int(count_upcoming_bookings(session=session, now=now)),
-        "calls_today": int(count_calls_since(session=session, since=local_midnight(now))),
+        "calls_today": int(count_calls_since(session=session, since=start_of_day(now, business_zone()))),
     }
 
 
@@ -78,7 +72,7 @@ class DashboardCharts:
 
 def next_bookings_today(*, session: Session, now: datetime, zone: ZoneInfo, limit: int = 8) -> list[UpcomingBooking]:
     """Bookings still ahead today (or under way), pending or confirmed, soonest first."""
-    end = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time.min, tzinfo=zone)
+    end = local_midnight(now.astimezone(zone).date() + timedelta(days=1), zone)
     rows = session.exec(
         select(Booking, Customer.name).join(Customer, Customer.id == Booking.customer_id)
         .where(Booking.starts_at < end, Booking.starts_at >= now - timedelta(hours=8), Booking.ends_at > now,
@@ -90,6 +84,7 @@ def next_bookings_today(*, session: Session, now: datetime, zone: ZoneInfo, limi
 
 
 def newest_tickets(*, session: Session, limit: int = 6) -> list[NewTicket]:
+    """The most recently raised tickets with their customers' names, newest first."""
     rows = session.exec(
         select(Ticket, Customer.name).join(Customer, Customer.id == Ticket.customer_id, isouter=True)
         .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)

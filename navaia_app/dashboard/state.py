@@ -6,13 +6,13 @@ import reflex as rx
 
 from navaia_app.auth.state import AuthState, authenticated
 from navaia_app.bookings.service import STATUS_LABELS as BOOKING_STATUS_LABELS
-from navaia_app.bookings.timefmt import ViewerZoneMixin, fmt_short, fmt_time, fmt_zone
 from navaia_app.core.db import session_scope
 from navaia_app.core.redis import redis_available
 from navaia_app.core.types import utcnow
 from navaia_app.dashboard import service
 from navaia_app.tickets.service import PRIORITY_LABELS, STATUS_LABELS as TICKET_STATUS_LABELS
 from navaia_app.ui.live import LivePageMixin
+from navaia_app.ui.timefmt import ViewerZoneMixin, fmt_short, fmt_time, fmt_zone
 
 # Radix Colors step 9 (SVG fills cannot read the theme's CSS variables).
 TICKET_STATUS_FILLS = {"open": "#0090ff", "in_progress": "#ffc53d", "resolved": "#30a46c", "closed": "#8b8d98"}
@@ -89,16 +89,8 @@ class DashboardState(LivePageMixin, ViewerZoneMixin, AuthState):
         self.jobs_available = redis_available()
         self._remember_versions()
 
-    def _zone_changed(self):
-        return DashboardState.refresh
-
     @rx.event
     @authenticated
     def load(self):
-        self._reload()
-
-    @rx.event
-    @authenticated
-    def refresh(self):
         self._reload()
 

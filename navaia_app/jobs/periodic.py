@@ -14,8 +14,8 @@ from datetime import datetime, timedelta, timezone
 import redis
 from rq.exceptions import DuplicateJobError
 
+from navaia_app.core.queues import CALLS_QUEUE, DEFAULT_QUEUE, get_queue
 from navaia_app.core.types import utcnow
-from navaia_app.jobs.queues import CALLS_QUEUE, DEFAULT_QUEUE, get_queue
 
 
 @dataclass(frozen=True)

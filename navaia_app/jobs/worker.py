@@ -29,9 +29,9 @@ from tenacity import (
 )
 
 from navaia_app.core.logging import configure_logging, get_logger, log_scope
+from navaia_app.core.queues import QUEUE_NAMES, describe_redis
 from navaia_app.core.settings import get_settings
 from navaia_app.jobs.periodic import periodic_jobs, run_startup_jobs, schedule_periodic_jobs
-from navaia_app.jobs.queues import QUEUE_NAMES, describe_redis
 
 log = get_logger(__name__)
 

@@ -360,7 +360,7 @@ class Dispatcher:
         return report
 
     def _continue(self, state: dict[str, Any]) -> str | None:
-        from navaia_app.jobs.queues import CALLS_QUEUE, enqueue
+        from navaia_app.core.queues import CALLS_QUEUE, enqueue
 
         job_id = f"navaia-dispatch-{uuid.uuid4().hex[:16]}"
         if not lease.hand_over(self.owner, f"queued:{job_id}", utcnow() + lease.QUEUED_GRACE, state):
@@ -380,7 +380,7 @@ class Dispatcher:
         import redis
 
         from navaia_app.core.redis import get_redis
-        from navaia_app.jobs.queues import QUEUE_NAMES
+        from navaia_app.core.queues import QUEUE_NAMES
 
         try:
             pipe = get_redis().pipeline()

@@ -140,7 +140,7 @@ def release(owner: str, pacing: dict[str, Any] | None = None) -> None:
 def kick(*, reason: str = "") -> str | None:
     """Make sure a dispatcher runs soon: queue one unless one runs or is queued. Returns its job id
     (None: one runs or is queued already, or Redis is down and the reconciler will queue one)."""
-    from navaia_app.jobs.queues import CALLS_QUEUE, enqueue
+    from navaia_app.core.queues import CALLS_QUEUE, enqueue
 
     if in_dispatcher():
         return None  # the running dispatcher sees its own work

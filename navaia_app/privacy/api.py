@@ -9,7 +9,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field as PydanticField
 
-from navaia_app.core.api import DB, SIGNED_IN_ERRORS, CurrentUser, problem
+from navaia_app.auth.deps import CurrentUser
+from navaia_app.core.api import DB, SIGNED_IN_ERRORS, problem
 from navaia_app.core.types import DbInt
 from navaia_app.privacy import retention, service
 

@@ -29,6 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, select
 
+from navaia_app.activity.models import ActivityEntry
 from navaia_app.audit import service as audit
 from navaia_app.audit.models import AuditEntry
 from navaia_app.auth.permissions import require
@@ -36,7 +37,6 @@ from navaia_app.bookings.models import Booking, BookingOut
 from navaia_app.campaigns.models import CallStatusEvent, Campaign, CampaignCall, CampaignCallOut
 from navaia_app.conversations import webhook as inbound
 from navaia_app.conversations.models import Conversation, ConversationOut, WebhookEvent
-from navaia_app.core.activity import ActivityEntry
 from navaia_app.core.errors import Conflict, NotFound
 from navaia_app.core.live import bump
 from navaia_app.core.logging import get_logger

@@ -16,9 +16,9 @@ from sqlmodel import Session
 from navaia_app.audit import service as audit
 from navaia_app.auth.permissions import require
 from navaia_app.core.errors import NotFound, ValidationFailed
+from navaia_app.core.queues import QUEUE_NAMES
 from navaia_app.core.redis import get_redis, redis_available
 from navaia_app.core.settings import get_settings
-from navaia_app.jobs.queues import QUEUE_NAMES
 
 MAX_FAILED_LISTED = 50
 
@@ -53,6 +53,11 @@ def _inbox(session: Session) -> tuple[dict[str, int], datetime | None]:
 
 
 def system_status(*, session: Session, viewer) -> SystemStatus:
+    """What an operator checks first: Redis up or not, each queue's waiting, running and failed jobs, the
+    workers and their heartbeats, the failed jobs, the webhook inbox's backlog and the last backstop runs.
+    Redis being down is a status, not an error. Raises PermissionDenied unless the viewer's role may see the
+    System page.
+    """
     require(viewer, "view_system")
     from navaia_app.conversations.backstop import last_runs
 
@@ -86,6 +91,14 @@ def system_status(*, session: Session, viewer) -> SystemStatus:
     except redis.RedisError:
         status.redis_ok = False
     return status
+
+
+def audit_log(*, session: Session, viewer, action: str | None = None, limit: int = 50,
+              offset: int = 0) -> tuple[list, int]:
+    """One page of the audit log, newest first, and the total, optionally of one action. Raises
+    PermissionDenied unless the viewer's role may see the System page."""
+    require(viewer, "view_system")
+    return audit.list_entries(session=session, action=action, limit=limit, offset=offset)
 
 
 def requeue_failed_job(*, session: Session, viewer, job_id: str) -> None:

@@ -5,8 +5,9 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel
 
+from navaia_app.auth.deps import CurrentUser
+from navaia_app.core.api import DB, SIGNED_IN_ERRORS, problem
 from navaia_app.core.types import DB_INT_MAX, DbInt
-from navaia_app.core.api import DB, SIGNED_IN_ERRORS, CurrentUser, problem
 from navaia_app.tickets import service
 from navaia_app.tickets.models import (
     ActivityOut,

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import reflex as rx
 
-from navaia_app.tickets.picker import customer_picker
+from navaia_app.customers.picker import customer_picker
 from navaia_app.tickets.service import PRIORITY_LABELS, SOURCE_LABELS, STATUS_LABELS
 from navaia_app.tickets.state import ANY, TicketsState as S
-from navaia_app.ui.layout import dialog_actions, empty_state, field_error, pager
-from navaia_app.bookings.timefmt import date_input, viewer_zone_probe
+from navaia_app.ui.layout import dialog_actions, empty_state, field_error, pager, plain_header, sort_header, suggest_input
 from navaia_app.ui.live import live_ticker
+from navaia_app.ui.timefmt import date_input, viewer_zone_probe
 
 STATUS_COLORS = {"open": "blue", "in_progress": "amber", "resolved": "green", "closed": "gray"}
 PRIORITY_COLORS = {"low": "gray", "medium": "blue", "high": "orange", "urgent": "red"}
@@ -35,18 +35,6 @@ def status_select(ticket_id, status, allowed, element_id, size: str = "1") -> rx
         on_change=lambda value: S.change_status(ticket_id, value),
         size=size,
     )
-
-
-def _sort_header(label: str, column: str, **props) -> rx.Component:
-    arrow = rx.cond(S.sort == column, rx.cond(S.descending, " ↓", " ↑"), "")
-    return rx.table.column_header_cell(
-        rx.button(label, arrow, variant="ghost", size="1", on_click=S.sort_by(column), color_scheme="gray"),
-        **props,
-    )
-
-
-def _plain_header(label: str, **props) -> rx.Component:
-    return rx.table.column_header_cell(rx.text(label, size="1", weight="medium", color_scheme="gray"), **props)
 
 
 def _row(row) -> rx.Component:
@@ -147,13 +135,13 @@ def _table() -> rx.Component:
         rx.box(
             rx.table.root(
                 rx.table.header(rx.table.row(
-                    _sort_header("#", "id", display=["none", "table-cell"]),
-                    _sort_header("Title", "title"),
-                    _sort_header("Status", "status"),
-                    _sort_header("Priority", "priority", display=["none", "table-cell"]),
-                    _plain_header("Source", display=["none", "none", "table-cell"]),
-                    _plain_header("Assignee", display=["none", "none", "table-cell"]),
-                    _sort_header("Created", "created_at", display=["none", "table-cell"]),
+                    sort_header(S, "#", "id", display=["none", "table-cell"]),
+                    sort_header(S, "Title", "title"),
+                    sort_header(S, "Status", "status"),
+                    sort_header(S, "Priority", "priority", display=["none", "table-cell"]),
+                    plain_header("Source", display=["none", "none", "table-cell"]),
+                    plain_header("Assignee", display=["none", "none", "table-cell"]),
+                    sort_header(S, "Created", "created_at", display=["none", "table-cell"]),
                 )),
                 rx.table.body(rx.foreach(S.rows, _row)),
                 width="100%", variant="surface", size="2",
@@ -207,16 +195,10 @@ def _new_dialog() -> rx.Component:
                                                     for value, label in PRIORITY_LABELS.items()]),
                                 value=S.form_priority, on_change=S.set_form_priority,
                             ), S.form_errors.get("priority", ""), "ticket-priority"),
-                            _labelled("Category", rx.fragment(
-                                rx.el.input(name="category", id="ticket-category", list="ticket-categories",
-                                            placeholder="e.g. billing", max_length=60,
-                                            default_value=S.form_values.get("category", ""),
-                                            class_name="rt-reset rt-TextFieldInput",
-                                            style={"width": "100%", "padding": "6px 8px", "borderRadius": "6px",
-                                                   "fontSize": "14px", "height": "32px",
-                                                   "border": f"1px solid {rx.color('gray', 7)}"}),
-                                rx.el.datalist(rx.foreach(S.categories, lambda c: rx.el.option(value=c)),
-                                               id="ticket-categories"),
+                            _labelled("Category", suggest_input(
+                                S.categories, list_id="ticket-categories", name="category", id="ticket-category",
+                                placeholder="e.g. billing", max_length=60,
+                                default_value=S.form_values.get("category", ""),
                             ), S.form_errors.get("category", ""), "ticket-category"),
                             width="100%", spacing="3",
                         ),

@@ -17,15 +17,16 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, case, func, select
 
+from navaia_app.activity.service import ActivityView, delete_activity, list_activity, record_activity
 from navaia_app.audit import service as audit
 from navaia_app.auth.models import User
-from navaia_app.conversations.models import Conversation
-from navaia_app.core.activity import ActivityView, delete_activity, list_activity, record_activity
+from navaia_app.core.db import clear_references, get_or_not_found, row_exists
 from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
 from navaia_app.core.filters import any_of, like_escape
 from navaia_app.core.live import bump
 from navaia_app.core.logging import get_logger
 from navaia_app.core.types import utcnow
+from navaia_app.core.zones import local_midnight
 from navaia_app.customers.models import Customer
 from navaia_app.webhooks_out import outbox
 from navaia_app.tickets.models import SOURCES, TICKET_PRIORITIES, TICKET_STATUSES, Ticket, TicketOut, TicketPatch
@@ -74,7 +75,7 @@ def _raise_first(errors: dict[str, str]) -> None:
 def _check_references(session: Session, customer_id: int | None, conversation_id: int | None) -> None:
     if customer_id is not None and session.get(Customer, customer_id) is None:
         raise ValidationFailed(f"Customer {customer_id} does not exist.", field="customer_id")
-    if conversation_id is not None and session.get(Conversation, conversation_id) is None:
+    if conversation_id is not None and not row_exists(session, "conversations", conversation_id):
         raise ValidationFailed(f"Conversation {conversation_id} does not exist.", field="conversation_id")
 
 
@@ -100,6 +101,7 @@ def _clean_text(field: str, value: Any, limit: int, errors: dict[str, str], *, r
 
 
 def allowed_next_statuses(status: str) -> tuple[str, ...]:
+    """The statuses a ticket in `status` may move to next."""
     return NEXT_STATUSES.get(status, ())
 
 
@@ -164,10 +166,8 @@ def create_ticket(
 
 
 def get_ticket(*, session: Session, ticket_id: int) -> Ticket:
-    ticket = session.get(Ticket, ticket_id)
-    if ticket is None:
-        raise NotFound(f"Ticket {ticket_id} not found.")
-    return ticket
+    """The ticket with this id. Raises NotFound."""
+    return get_or_not_found(session, Ticket, ticket_id, "Ticket")
 
 
 
@@ -325,22 +325,23 @@ class TicketDetail:
     ticket: Ticket
     customer: Customer | None
     assignee: User | None
-    conversation: Conversation | None
     activity: list[ActivityView]
 
 
 def get_ticket_detail(*, session: Session, ticket_id: int) -> TicketDetail:
+    """A ticket with its customer, assignee and activity timeline, oldest first (the call that raised it, if
+    any, is `ticket.conversation_id`). Raises NotFound."""
     ticket = get_ticket(session=session, ticket_id=ticket_id)
     return TicketDetail(
         ticket=ticket,
         customer=session.get(Customer, ticket.customer_id) if ticket.customer_id else None,
         assignee=session.get(User, ticket.assignee_id) if ticket.assignee_id else None,
-        conversation=session.get(Conversation, ticket.conversation_id) if ticket.conversation_id else None,
         activity=ticket_activity(session=session, ticket_id=ticket.id),
     )
 
 
 def ticket_activity(*, session: Session, ticket_id: int) -> list[ActivityView]:
+    """The activity timeline of a ticket (who changed what, and comments), oldest first."""
     return list_activity(session, subject_type=SUBJECT, subject_id=ticket_id)
 
 
@@ -450,10 +451,16 @@ def change_ticket_status(
 
 
 def assign_ticket(*, session: Session, ticket_id: int, assignee_id: int | None, actor_id: int | None = None) -> Ticket:
+    """Give a ticket to a user (or to nobody with None), recorded on its timeline. Raises what update_ticket
+    raises (NotFound, ValidationFailed for an unknown or inactive user).
+    """
     return update_ticket(session=session, ticket_id=ticket_id, patch={"assignee_id": assignee_id}, actor_id=actor_id)
 
 
 def set_ticket_priority(*, session: Session, ticket_id: int, priority: str, actor_id: int | None = None) -> Ticket:
+    """Change a ticket's priority, recorded on its timeline. Raises what update_ticket raises (NotFound,
+    ValidationFailed).
+    """
     return update_ticket(session=session, ticket_id=ticket_id, patch={"priority": priority}, actor_id=actor_id)
 
 
@@ -478,9 +485,12 @@ def add_comment(*, session: Session, ticket_id: int, body: str, actor_id: int | 
 
 
 def delete_ticket(*, session: Session, ticket_id: int, actor=None) -> None:
+    """Delete a ticket and its timeline; the call that raised it stays, unlinked; audited (`ticket.deleted`).
+    Raises NotFound.
+    """
     ticket = get_ticket(session=session, ticket_id=ticket_id)
     # The conversation that raised it stays; only its link goes.
-    session.exec(sa.update(Conversation).where(Conversation.ticket_id == ticket_id).values(ticket_id=None))
+    clear_references(session, "conversations", "ticket_id", ticket_id)
     delete_activity(session, subject_type=SUBJECT, subject_id=ticket_id)
     session.delete(ticket)
     session.flush()
@@ -493,6 +503,7 @@ def delete_ticket(*, session: Session, ticket_id: int, actor=None) -> None:
 
 
 def tickets_by_status(*, session: Session) -> dict[str, int]:
+    """How many tickets are in each status (every status present, 0 when none)."""
     return count_by_status(session=session)
 
 
@@ -500,9 +511,9 @@ def ticket_volume(*, session: Session, now: datetime, zone: ZoneInfo, days: int 
     """Tickets created per day (in `zone`) over the last `days` days, today included, oldest first."""
     today = now.astimezone(zone).date()
     first = today - timedelta(days=days - 1)
-    start = datetime(first.year, first.month, first.day, tzinfo=zone).astimezone(timezone.utc)
+    start = local_midnight(first, zone).astimezone(timezone.utc)
     tomorrow = today + timedelta(days=1)
-    end = datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=zone).astimezone(timezone.utc)
+    end = local_midnight(tomorrow, zone).astimezone(timezone.utc)
     counts = dict.fromkeys((first + timedelta(days=i) for i in range(days)), 0)
     for day, count in _count_per_local_day(session, Ticket.created_at, start, end, zone):
         if day in counts:
@@ -529,7 +540,7 @@ def _count_per_local_day(session: Session, column, start: datetime, end: datetim
     rows = session.exec(select(bucket, func.count()).where(*where).group_by(bucket))
     first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    midnights = [datetime(d.year, d.month, d.day, tzinfo=zone).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
+    midnights = [local_midnight(d, zone).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
                  for d in days]
     out: dict[date, int] = {}
     for key, count in rows:

@@ -8,19 +8,21 @@ import reflex as rx
 from sqlmodel import select
 
 from navaia_app.auth import service as auth_service
-from navaia_app.auth.state import AuthState, authenticated, field_errors
-from navaia_app.bookings.timefmt import ViewerZoneMixin, fmt_short, fmt_when, local_midnight, parse_day, zone_named
+from navaia_app.auth.state import AuthState, actor, authenticated, field_errors
+from navaia_app.conversations import service as conversations
 from navaia_app.core.db import session_scope
 from navaia_app.core.errors import DomainError
 from navaia_app.core.types import utcnow
-from navaia_app.core.validation import display_phone
+from navaia_app.core.zones import customer_zone, local_midnight
 from navaia_app.customers.models import Customer
+from navaia_app.customers.picker import CustomerPickerMixin
 from navaia_app.tickets import service
 from navaia_app.tickets.models import TICKET_PRIORITIES, TICKET_STATUSES, TicketPatch
-from navaia_app.tickets.picker import CustomerPickerMixin
+from navaia_app.ui.detail import RecordDetail
 from navaia_app.ui.live import LivePageMixin
 from navaia_app.ui.optimistic import change_status_optimistically, with_status
-from navaia_app.ui.paging import PagedMixin
+from navaia_app.ui.paging import PagedMixin, SearchMixin
+from navaia_app.ui.timefmt import ViewerZoneMixin, fmt_short, fmt_when, parse_day
 
 TABS = ("all", *TICKET_STATUSES)
 ANY = "any"
@@ -55,8 +57,7 @@ class TimelineRow:
 
 
 @dataclass
-class TicketView:
-    id: int = 0
+class TicketView(RecordDetail):
     title: str = ""
     description: str = ""
     status: str = "open"
@@ -67,14 +68,8 @@ class TicketView:
     created: str = ""
     updated: str = ""
     resolved: str = ""
-    customer_id: int = 0
-    customer_name: str = ""
-    customer_phone: str = ""
-    customer_email: str = ""
     customer_zone: str = ""
     customer_local: str = ""
-    conversation_id: int = 0
-    conversation_summary: str = ""
     conversation_intent: str = ""
     conversation_when: str = ""
     conversation_lines: list[dict[str, str]] = dataclasses.field(default_factory=list)
@@ -115,13 +110,12 @@ def timeline_text(kind: str, old: str | None, new: str | None, body: str) -> tup
     return "dot", kind
 
 
-class TicketsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMixin, AuthState):
+class TicketsState(LivePageMixin, PagedMixin, SearchMixin, ViewerZoneMixin, CustomerPickerMixin, AuthState):
     _live_topics = ("tickets", "customers")
 
     rows: list[TicketRow] = []
     counts: dict[str, int] = {}
     tab: str = "all"
-    search: str = ""
     priority_filter: str = ANY
     source_filter: str = ANY
     assignee_filter: str = ANY
@@ -170,7 +164,7 @@ class TicketsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMix
         if self.assignee_filter == "none":
             filters["unassigned"] = True
         elif self.assignee_filter == "me":
-            filters["assignee_id"] = self.user_id
+            filters["assignee_id"] = actor().id
         elif self.assignee_filter.isdigit():
             filters["assignee_id"] = int(self.assignee_filter)
         first, last = parse_day(self.date_from), parse_day(self.date_to)
@@ -235,15 +229,13 @@ class TicketsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMix
             if d.assignee is not None and all(u.id != str(d.assignee.id) for u in self.users):
                 self.users = [*self.users, UserOption(id=str(d.assignee.id), name=f"{d.assignee.name} (deactivated)")]
             if d.customer is not None:
-                customer_zone = zone_named(d.customer.timezone)
-                view.customer_id, view.customer_name = d.customer.id, d.customer.name
-                view.customer_phone, view.customer_email = display_phone(d.customer.phone), d.customer.email or ""
-                view.customer_zone = customer_zone.key
-                view.customer_local = f"{now.astimezone(customer_zone):%H:%M} their time"
-            if d.conversation is not None:
-                c = d.conversation
-                view.conversation_id = c.id
-                view.conversation_summary = c.summary or ""
+                zone_of_customer = customer_zone(d.customer)
+                view.show_customer(d.customer)
+                view.customer_zone = zone_of_customer.key
+                view.customer_local = f"{now.astimezone(zone_of_customer):%H:%M} their time"
+            if d.ticket.conversation_id:  # the call that raised it
+                c = conversations.get_conversation(session=session, conversation_id=d.ticket.conversation_id)
+                view.show_call(c)
                 view.conversation_intent = (c.intent or "").replace("_", " ")
                 view.conversation_when = fmt_when(c.started_at or c.created_at, zone)
                 view.conversation_lines = [
@@ -262,9 +254,6 @@ class TicketsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMix
             self.timeline = timeline
         return True
 
-    def _zone_changed(self):
-        return TicketsState.refresh
-
     @rx.event
     @authenticated
     def load(self):
@@ -273,19 +262,10 @@ class TicketsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMix
         wanted = self.router.url.query_parameters.get("ticket", "")
         if wanted.isdigit() and self._load_detail(int(wanted)):
             self.detail_open, self.editing = True, False
-
-    @rx.event
-    @authenticated
-    def refresh(self):
-        self._reload()
         if self.detail_open and self.detail.id:
             self._load_detail(self.detail.id)
 
     # --- filters, sorting, pages ------------------------------------------------------------------
-
-    def _first_page(self):
-        self.page = 1
-        self._reload()
 
     @rx.event
     @authenticated
@@ -293,12 +273,6 @@ class TicketsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMix
         if value in TABS:
             self.tab = value
             self._first_page()
-
-    @rx.event
-    @authenticated
-    def set_search(self, value: str):
-        self.search = (value or "")[:200]
-        self._first_page()
 
     @rx.event
     @authenticated
@@ -365,7 +339,7 @@ class TicketsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMix
         yield from change_status_optimistically(
             self, ticket_id, status, noun="Ticket", labels=service.STATUS_LABELS,
             save=lambda session: service.change_ticket_status(session=session, ticket_id=ticket_id, status=status,
-                                                              actor_id=self.user_id))
+                                                              actor_id=actor().id))
 
     # --- new ticket -----------------------------------------------------------------------------
 
@@ -399,7 +373,7 @@ class TicketsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMix
                 ticket = service.create_ticket(
                     session=session, title=data["title"], description=data["description"],
                     category=data["category"], priority=self.form_priority,
-                    customer_id=self.picker_id or None, source="manual", actor_id=self.user_id)
+                    customer_id=self.picker_id or None, source="manual", actor_id=actor().id)
                 ticket_id = ticket.id
         except DomainError as exc:
             self.form_errors = field_errors(exc)
@@ -430,7 +404,7 @@ class TicketsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMix
         try:
             with session_scope() as session:
                 service.update_ticket(session=session, ticket_id=ticket_id, patch=TicketPatch(**changes),
-                                      actor_id=self.user_id)
+                                      actor_id=actor().id)
         except DomainError as exc:
             self._load_detail(ticket_id)
             return rx.toast.error(exc.message)
@@ -466,7 +440,7 @@ class TicketsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMix
         try:
             with session_scope() as session:
                 service.update_ticket(session=session, ticket_id=self.detail.id, patch=TicketPatch(**changes),
-                                      actor_id=self.user_id)
+                                      actor_id=actor().id)
         except DomainError as exc:
             self.edit_errors = field_errors(exc)
             return
@@ -481,7 +455,7 @@ class TicketsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMix
         try:
             with session_scope() as session:
                 service.add_comment(session=session, ticket_id=self.detail.id, body=str(form_data.get("body", "")),
-                                    actor_id=self.user_id)
+                                    actor_id=actor().id)
         except DomainError as exc:
             self.comment_error = exc.message
             return

@@ -23,14 +23,20 @@ NAV = [
 ]
 
 
+# A feature's badge beside its sidebar entry (e.g. the calls waiting for review), set by the app's assembly
+# (navaia_app.py) so that the shell never imports a feature.
+NAV_BADGES: dict[str, Callable[[], rx.Component]] = {}
+
+
+def add_nav_badge(route: str, badge: Callable[[], rx.Component]) -> None:
+    """Show `badge()` beside the sidebar entry of `route` on every protected page."""
+    NAV_BADGES[route] = badge
+
+
 def _nav_item(label: str, href: str, icon: str) -> rx.Component:
     path = rx.State.router.page.path
     active = (path == href) if href == "/" else path.startswith(href)
-    extra = []
-    if href == routes.CONVERSATIONS:  # the count of calls waiting for review
-        from navaia_app.conversations.pages import review_badge
-
-        extra = [rx.spacer(), review_badge()]
+    extra = [rx.spacer(), NAV_BADGES[href]()] if href in NAV_BADGES else []
     return rx.link(
         rx.hstack(rx.icon(icon, size=18), rx.text(label, size="2", weight="medium"), *extra, spacing="3",
                   align="center", width="100%"),
@@ -210,6 +216,57 @@ def dialog_actions(submit_label, submit_id: str | None = None) -> rx.Component:
         rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
         rx.button(submit_label, type="submit", **({"id": submit_id} if submit_id else {})),
         justify="end", width="100%", spacing="3",
+    )
+
+
+def edit_dialog(S, *fields: rx.Component, noun: str, description: str, create_label: str, submit_id: str,
+                max_width: str = "480px") -> rx.Component:
+    """The create/edit dialog of a page state with `editing_id` (0: new), `form_open`, `set_form_open`,
+    `form_errors` and `save`: a fresh form each time it opens, the form's own error under the fields."""
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(rx.cond(S.editing_id > 0, f"Edit {noun}", f"New {noun}")),
+            rx.dialog.description(description, size="2", color_scheme="gray", margin_bottom="1rem"),
+            rx.form(
+                rx.vstack(
+                    *fields,
+                    field_error(S.form_errors.get("_form", "")),
+                    dialog_actions(rx.cond(S.editing_id > 0, "Save", create_label), submit_id),
+                    spacing="3",
+                ),
+                on_submit=S.save,
+                key=S.editing_id.to_string() + rx.cond(S.form_open, "-open", "-closed"),
+            ),
+            max_width=max_width,
+        ),
+        open=S.form_open,
+        on_open_change=S.set_form_open,
+    )
+
+
+def sort_header(S, label: str, column: str, **props) -> rx.Component:
+    """A column header that sorts the table of state `S` (with `sort`, `descending`, `sort_by`) by `column`."""
+    arrow = rx.cond(S.sort == column, rx.cond(S.descending, " ↓", " ↑"), "")
+    return rx.table.column_header_cell(
+        rx.button(label, arrow, variant="ghost", size="1", on_click=S.sort_by(column), color_scheme="gray"),
+        **props,
+    )
+
+
+def plain_header(label: str, **props) -> rx.Component:
+    return rx.table.column_header_cell(rx.text(label, size="1", weight="medium", color_scheme="gray"), **props)
+
+
+def suggest_input(options, *, list_id: str, **props) -> rx.Component:
+    """A free text field that suggests `options` (a list, or a state var of one) through a native <datalist>,
+    styled as Radix text fields are."""
+    style = {"width": "100%", "padding": "6px 8px", "borderRadius": "6px", "fontSize": "14px", "height": "32px",
+             "border": f"1px solid {rx.color('gray', 7)}", **props.pop("style", {})}
+    items = (rx.foreach(options, lambda o: rx.el.option(value=o)) if isinstance(options, rx.Var)
+             else [rx.el.option(value=o) for o in options])
+    return rx.fragment(
+        rx.el.input(list=list_id, class_name="rt-reset rt-TextFieldInput", style=style, **props),
+        rx.el.datalist(*items if isinstance(items, list) else [items], id=list_id),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from navaia_app.auth.state import authenticated
 from navaia_app.core.db import session_scope
 from navaia_app.core.live import versions
 
@@ -28,15 +29,23 @@ class LiveMixin(rx.State, mixin=True):
 
 
 class LivePageMixin(LiveMixin, mixin=True):
-    """A page state (an AuthState) with an @authenticated `refresh` handler; `poll_changes`, which
-    `live_ticker` calls, does the rest."""
+    """A page state (an AuthState with a `_reload()`): `poll_changes`, which `live_ticker` calls, asks for
+    `refresh` when one of its topics changed; a page with more to reload overrides `_refresh`."""
+
+    def _refresh(self) -> None:
+        self._reload()
 
     @rx.event
     def poll_changes(self, _tick: str = ""):
-        """A topic changed (another tab, the API, a webhook): the page's own `refresh` reloads it, and
-        checks the session itself. Polling reads version numbers only, so it never counts as activity."""
+        """A topic changed (another tab, the API, a webhook): `refresh` reloads the page, and checks the
+        session itself. Polling reads version numbers only, so it never counts as activity."""
         if self.user_id and self._changed():
             return type(self).refresh
+
+    @rx.event
+    @authenticated(touch=False)  # asked for by a timer, not by the person: not activity
+    def refresh(self, _tick: str = ""):
+        self._refresh()
 
 
 def live_ticker(handler, interval_ms: int = 2500) -> rx.Component:

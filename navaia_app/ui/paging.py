@@ -50,3 +50,20 @@ class PagedMixin(rx.State, mixin=True):
         self.page -= 1
         self._clamp_page()
         self._reload()
+
+    def _first_page(self) -> None:
+        """Filters changed: start again from the first page."""
+        self.page = 1
+        self._reload()
+
+
+class SearchMixin(rx.State, mixin=True):
+    """A search box over a paged table (mixed in with PagedMixin): each change starts from the first page."""
+
+    search: str = ""
+
+    @rx.event
+    @authenticated
+    def set_search(self, value: str):
+        self.search = (value or "")[:200]
+        self._first_page()

@@ -7,7 +7,8 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field as PydanticField
 
-from navaia_app.core.api import DB, SIGNED_IN_ERRORS, CurrentUser, problem
+from navaia_app.auth.deps import CurrentUser
+from navaia_app.core.api import DB, SIGNED_IN_ERRORS, problem
 from navaia_app.core.types import DB_INT_MAX, DbInt
 from navaia_app.webhooks_out import service
 from navaia_app.webhooks_out.models import AttemptOut, DeliveryOut, EndpointCreated, EndpointIn, EndpointOut

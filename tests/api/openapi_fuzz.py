@@ -192,7 +192,7 @@ def prepare() -> Target:
 
     from navaia_app.auth import service as auth_service
     from navaia_app.core.db import session_scope
-    from navaia_app.core.http import create_api
+    from navaia_app.api_app import create_api
 
     app = create_api()
     with session_scope() as session:

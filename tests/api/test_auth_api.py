@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from navaia_app.auth import service as auth_service
 from navaia_app.auth.models import AuthSession, LoginThrottle
-from navaia_app.core.http import create_api
+from navaia_app.api_app import create_api
 from navaia_app.core.types import utcnow
 from tests.conftest import DEFAULT_PASSWORD
 

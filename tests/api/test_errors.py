@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from navaia_app.core.api import DB, _describe
-from navaia_app.core.http import create_api
+from navaia_app.api_app import create_api
 from navaia_app.customers.models import Customer
 
 

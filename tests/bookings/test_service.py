@@ -14,7 +14,7 @@ from sqlmodel import Session, func, select
 
 from navaia_app.bookings import service
 from navaia_app.bookings.models import BOOKING_STATUSES, Booking, BookingPatch
-from navaia_app.core.activity import ActivityEntry
+from navaia_app.activity.models import ActivityEntry
 from navaia_app.core.db import engine_for
 from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
 from navaia_app.core.live import bump

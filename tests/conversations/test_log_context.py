@@ -41,7 +41,7 @@ def test_rest_requests_log_their_request_id_and_user(api_client, auth_headers):
 
 def test_a_job_queued_by_a_request_carries_its_request_and_user(monkeypatch):
     from navaia_app.core.logging import log_scope
-    from navaia_app.jobs import queues
+    from navaia_app.core import queues
 
     seen = {}
 

@@ -78,7 +78,7 @@ def test_redis_down_still_answers_200_and_the_record_appears_once_redis_is_back(
     # A minute later the worker's periodic sweeper runs; here we run that very job right away.
     session.exec(WebhookEvent.__table__.update().values(received_at=utcnow() - timedelta(minutes=1)))
     session.commit()
-    from navaia_app.jobs.queues import enqueue
+    from navaia_app.core.queues import enqueue
 
     assert enqueue("navaia_app.jobs.tasks.sweep_webhook_inbox") is not None
     burst_worker(database_url, own_redis.url, tmp_path)

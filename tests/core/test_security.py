@@ -19,7 +19,7 @@ def test_every_response_carries_security_headers(api_client):
 def test_hsts_when_the_public_origin_is_https(set_env, app_env):
     from fastapi.testclient import TestClient
 
-    from navaia_app.core.http import create_api
+    from navaia_app.api_app import create_api
 
     set_env(PUBLIC_BASE_URL="https://navaia.example.com")
     with TestClient(create_api()) as client:
@@ -70,7 +70,7 @@ def test_metrics_need_a_token_and_show_routes(api_client, set_env, make_user, lo
 def test_metrics_token_setting(set_env, app_env):
     from fastapi.testclient import TestClient
 
-    from navaia_app.core.http import create_api
+    from navaia_app.api_app import create_api
 
     set_env(METRICS_TOKEN="scrape-me-0123456789")
     with TestClient(create_api()) as client:

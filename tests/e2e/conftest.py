@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -113,7 +114,50 @@ def fake_elevenlabs():
 
 
 @pytest.fixture(scope="session")
-def live_app(build_lock, e2e_database, e2e_redis_url, fake_elevenlabs, tmp_path_factory):
+def app_log(tmp_path_factory) -> Path:
+    """Where the running app writes its output (every test fails on a backend error written there)."""
+    return tmp_path_factory.mktemp("e2e-log") / "app.log"
+
+
+# What a backend exception or an error-level event looks like in the app's output (console or JSON logs).
+SERVER_ERROR = re.compile(r"Traceback \(most recent call last\)|\[(error|critical)\s*\]|\"level\": ?\"(error|critical)\""
+                          r"|Exception in ASGI application|Unhandled exception", re.I)
+# Reflex's toast for an exception in an event handler (and our own wording for the unforeseen).
+ERROR_TOAST = "An error occurred|Contact the website administrator|Something went wrong"
+
+
+def server_errors(text: str) -> list[str]:
+    """The lines of the app's output that say something broke (with the line after, for context)."""
+    lines = text.splitlines()
+    return [" | ".join(lines[i:i + 2]) for i, line in enumerate(lines) if SERVER_ERROR.search(line)]
+
+
+@pytest.fixture(autouse=True)
+def no_backend_errors(request):
+    """Every browser test fails when the app logged an exception or an error while it ran.
+
+    A test that provokes one on purpose says so: @pytest.mark.server_errors(r"regex of the expected lines")."""
+    if "live_app" not in request.fixturenames:
+        yield
+        return
+    path: Path = request.getfixturevalue("app_log")
+    request.getfixturevalue("live_app")
+    start = path.stat().st_size if path.exists() else 0
+    yield
+    time.sleep(0.5)  # the last events' log lines
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        handle.seek(start)
+        found = server_errors(handle.read())
+    marker = request.node.get_closest_marker("server_errors")
+    if marker is not None:
+        expected = re.compile(marker.args[0])
+        found = [line for line in found if not expected.search(line)]
+    if found:
+        pytest.fail("the app logged errors during this test:\n" + "\n".join(found[:20]), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def live_app(build_lock, e2e_database, e2e_redis_url, fake_elevenlabs, app_log, tmp_path_factory):
     """Start `reflex run --env prod` on a free port against the fresh database; stop it afterwards."""
     port = _free_port()
     base_url = f"http://localhost:{port}"
@@ -140,7 +184,7 @@ def live_app(build_lock, e2e_database, e2e_redis_url, fake_elevenlabs, tmp_path_
     }
     subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
-    log_path = tmp_path_factory.mktemp("e2e-log") / "app.log"
+    log_path = app_log
     log = open(log_path, "w")
     reflex = shutil.which("reflex", path=str(Path(sys.executable).parent)) or "reflex"
     proc = subprocess.Popen([reflex, "run", "--env", "prod", "--loglevel", "info"], cwd=ROOT, env=env,
@@ -205,10 +249,52 @@ def browser():
         instance.close()
 
 
+# Reports every error toast that says something broke, the moment it appears (toasts vanish after a while).
+_WATCH_TOASTS = """(() => {
+  const pattern = new RegExp(%r, "i");
+  const reported = new WeakSet();
+  const check = () => {
+    for (const toast of document.querySelectorAll("[data-sonner-toast]")) {
+      const text = toast.innerText || "";
+      if (!reported.has(toast) && pattern.test(text)) { reported.add(toast); window.navaiaErrorToast(text); }
+    }
+  };
+  new MutationObserver(check).observe(document, {childList: true, subtree: true, characterData: true});
+})();""" % ERROR_TOAST
+
+
+def watch_error_toasts(context) -> list[str]:
+    """The texts of the error toasts any page of `context` shows from now on."""
+    seen: list[str] = []
+    context.expose_function("navaiaErrorToast", lambda text: seen.append(" ".join(str(text).split())))
+    context.add_init_script(_WATCH_TOASTS)
+    return seen
+
+
 @pytest.fixture
-def page(browser, live_app):
-    context = browser.new_context(base_url=live_app, viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(20_000)
-    tab = context.new_page()
-    yield tab
-    context.close()
+def new_context(browser, live_app):
+    """new_context(**options) -> a browser context (a person's own browser) whose tabs fail the test on an
+    error toast."""
+    made: list[tuple[object, list[str]]] = []
+
+    def _new(**options):
+        context = browser.new_context(**{"base_url": live_app, "viewport": {"width": 1280, "height": 800}, **options})
+        context.set_default_timeout(20_000)
+        made.append((context, watch_error_toasts(context)))
+        return context
+
+    yield _new
+    toasts = [text for _, seen in made for text in seen]
+    for context, _ in made:
+        context.close()
+    fail_on_error_toasts(toasts)
+
+
+def fail_on_error_toasts(toasts: list[str]) -> None:
+    if toasts:
+        pytest.fail("the page showed an error toast: " + "; ".join(toasts[:5]), pytrace=False)
+
+
+@pytest.fixture
+def page(new_context):
+    return new_context().new_page()

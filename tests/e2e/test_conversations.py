@@ -19,7 +19,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import CHROMIUM_FLAGS, E2E_WEBHOOK_SECRET
+from .conftest import CHROMIUM_FLAGS, E2E_WEBHOOK_SECRET, fail_on_error_toasts, watch_error_toasts
 from .conftest import _chromium as browser_executable
 
 pytestmark = pytest.mark.e2e
@@ -154,6 +154,7 @@ def test_a_browser_call_shows_its_state_and_then_the_ticket_it_produced(browser,
         "--autoplay-policy=no-user-gesture-required"])
     try:
         context = media.new_context(base_url=live_app, viewport={"width": 1280, "height": 800})
+        toasts = watch_error_toasts(context)
         context.grant_permissions(["microphone"])
         context.set_default_timeout(20_000)
         page = context.new_page()
@@ -172,6 +173,7 @@ def test_a_browser_call_shows_its_state_and_then_the_ticket_it_produced(browser,
         expect(result).to_contain_text("Card reader stopped working")
     finally:
         media.close()
+    fail_on_error_toasts(toasts)
 
 
 def test_settings_list_what_to_configure_on_the_agent(page, calls_user):

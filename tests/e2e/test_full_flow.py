@@ -72,7 +72,7 @@ def _send_signed_webhook(base_url: str, doc: dict) -> httpx.Response:
                       headers={"Content-Type": "application/json", "ElevenLabs-Signature": f"t={t},v0={signature}"})
 
 
-def test_a_staff_members_day_from_sign_in_to_a_booking_made_by_the_voice_agent(browser, live_app, flow_user,
+def test_a_staff_members_day_from_sign_in_to_a_booking_made_by_the_voice_agent(new_context, live_app, flow_user,
                                                                               e2e_worker):
     tag = uuid.uuid4().hex[:6]
     name = f"Hedy Lamarr {tag}"
@@ -86,8 +86,7 @@ def test_a_staff_members_day_from_sign_in_to_a_booking_made_by_the_voice_agent(b
     summary = f"Full flow {tag}: the caller booked a boiler service on the phone."
 
     # The viewer's zone is the browser's: UTC, the business's zone, so times read the same everywhere.
-    context = browser.new_context(base_url=live_app, viewport={"width": 1280, "height": 900}, timezone_id="UTC")
-    context.set_default_timeout(20_000)
+    context = new_context(viewport={"width": 1280, "height": 900}, timezone_id="UTC")
     page = context.new_page()
     try:
         # --- sign in through the login form ------------------------------------------------------------

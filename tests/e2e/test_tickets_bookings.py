@@ -128,13 +128,12 @@ def _next_weekday() -> date:
     return day
 
 
-def test_book_a_free_slot_fail_to_double_book_and_see_it_on_the_calendar(browser, live_app, staff, api):
+def test_book_a_free_slot_fail_to_double_book_and_see_it_on_the_calendar(new_context, live_app, staff, api):
     customer = _customer(api, "Dorothy Vaughan", "Asia/Tokyo")
     when = _next_weekday()
     day = when.isoformat()
     # The viewer's zone is the browser's: UTC here, so the business's 09:00-17:00 (UTC) reads the same.
-    context = browser.new_context(base_url=live_app, viewport={"width": 1280, "height": 900}, timezone_id="UTC")
-    context.set_default_timeout(20_000)
+    context = new_context(viewport={"width": 1280, "height": 900}, timezone_id="UTC")
     page = context.new_page()
     try:
         sign_in(page, staff)

@@ -26,6 +26,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import fail_on_error_toasts, watch_error_toasts
 from tests.support.proxy import FrontProxy, export_frontend
 from tests.support.servers import ROOT, AppProcess, OwnPostgres, OwnRedis, app_env, free_port, postgres_available
 
@@ -99,6 +100,7 @@ def test_a_session_survives_its_web_process_being_killed_and_moved_back(deployme
     _add_customer(a.url, auth, "Zeta Alpha", "+1 212 555 0101")
 
     context = browser.new_context(base_url=deployment["url"], viewport={"width": 1280, "height": 800})
+    toasts = watch_error_toasts(context)
     context.set_default_timeout(20_000)
     page = context.new_page()
     try:
@@ -177,3 +179,4 @@ def test_a_session_survives_its_web_process_being_killed_and_moved_back(deployme
         assert page.evaluate("window.sessionStorage.getItem('token')") == client_token
     finally:
         context.close()
+    fail_on_error_toasts(toasts)

@@ -20,7 +20,7 @@ from navaia_app.core.db import engine_for
 from navaia_app.core.settings import get_settings
 from navaia_app.core.types import utcnow
 from navaia_app.jobs.periodic import PeriodicJob, next_run, schedule_periodic_jobs
-from navaia_app.jobs.queues import enqueue
+from navaia_app.core.queues import enqueue
 
 from .conftest import DEAD_REDIS_URL
 

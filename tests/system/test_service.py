@@ -6,7 +6,6 @@ import pytest
 import redis
 from rq import Queue, SimpleWorker
 
-from navaia_app.audit import service as audit
 from navaia_app.auth.models import User
 from navaia_app.conversations.models import WebhookEvent
 from navaia_app.core.errors import NotFound, PermissionDenied
@@ -62,7 +61,7 @@ def test_failed_jobs_are_listed_and_can_run_again(session, test_redis):
     session.commit()
     status = service.system_status(session=session, viewer=admin)
     assert status.queues["default"] == {"waiting": 1, "running": 0, "failed": 0}
-    entries, _ = audit.list_entries(session=session, viewer=admin, action="job.requeued")
+    entries, _ = service.audit_log(session=session, viewer=admin, action="job.requeued")
     assert [e.target_id for e in entries] == [job.id]
     with pytest.raises(NotFound):
         service.requeue_failed_job(session=session, viewer=admin, job_id=job.id)
@@ -84,7 +83,7 @@ def test_only_admins_see_the_system(session, test_redis):
     with pytest.raises(PermissionDenied):
         service.system_status(session=session, viewer=agent)
     with pytest.raises(PermissionDenied):
-        audit.list_entries(session=session, viewer=agent)
+        service.audit_log(session=session, viewer=agent)
 
 
 def test_redis_down_is_reported_not_raised(session, set_env):
@@ -112,7 +111,7 @@ def test_audit_log_records_sign_ins_and_user_changes_without_secrets(session):
     with pytest.raises(Exception):
         auth_service.authenticate(session=session, email="ada@example.com", password="wrong password!",
                                   client="10.0.0.9")
-    entries, total = audit.list_entries(session=session, viewer=admin)
+    entries, total = service.audit_log(session=session, viewer=admin)
     actions = [e.action for e in entries]
     assert {"user.created", "auth.signed_in", "user.updated", "auth.sign_in_failed"} <= set(actions)
     assert all("orbit" not in str(e.detail) and "wrong password" not in str(e.detail) for e in entries)

@@ -173,7 +173,7 @@ def live_api(app_env, set_env):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     set_env(PUBLIC_BASE_URL=base, ALLOWED_ORIGINS=base)
-    from navaia_app.core.http import create_api
+    from navaia_app.api_app import create_api
 
     config = uvicorn.Config(create_api(), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import func, select
 
-from navaia_app.core.activity import ActivityEntry
+from navaia_app.activity.models import ActivityEntry
 from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
 from navaia_app.core.live import versions
 from navaia_app.customers.models import Customer
@@ -236,7 +236,7 @@ def test_detail_has_customer_assignee_and_activity(session, make_user):
     customer = _customer(session)
     ticket = _ticket(session, customer_id=customer.id, assignee_id=user.id)
     detail = service.get_ticket_detail(session=session, ticket_id=ticket.id)
-    assert (detail.customer.name, detail.assignee.name, detail.conversation) == ("Ada Lovelace", "Grace Hopper", None)
+    assert (detail.customer.name, detail.assignee.name) == ("Ada Lovelace", "Grace Hopper")
     assert [v.entry.kind for v in detail.activity] == ["created"]
 
 

@@ -87,7 +87,7 @@ class BusinessCollector:
             if ok:
                 from rq import Queue
 
-                from navaia_app.jobs.queues import QUEUE_NAMES
+                from navaia_app.core.queues import QUEUE_NAMES
 
                 for name in QUEUE_NAMES:
                     queues.add_metric([name], Queue(name, connection=get_redis()).count)

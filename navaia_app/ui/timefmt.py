@@ -12,20 +12,9 @@ from zoneinfo import ZoneInfo
 
 import reflex as rx
 
-from navaia_app.core.errors import ValidationFailed
-from navaia_app.core.settings import get_settings
-from navaia_app.core.validation import validate_timezone
+from navaia_app.core.zones import zone_named
 
 BROWSER_ZONE_JS = "Intl.DateTimeFormat().resolvedOptions().timeZone"
-
-
-def zone_named(name: str | None) -> ZoneInfo:
-    """The zone called `name`, or the business's when it is empty or unknown."""
-    try:
-        canonical = validate_timezone(name)
-    except ValidationFailed:
-        canonical = None
-    return ZoneInfo(canonical or get_settings().business_timezone)
 
 
 def fmt_when(value: datetime | None, zone: ZoneInfo) -> str:
@@ -58,10 +47,6 @@ def fmt_zone(zone: ZoneInfo, at: datetime) -> str:
     return zone.key if not abbreviation or abbreviation == zone.key else f"{zone.key} ({abbreviation})"
 
 
-def local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=zone)
-
-
 def parse_day(text: str | None) -> date | None:
     try:
         return date.fromisoformat((text or "").strip()[:10])
@@ -81,17 +66,13 @@ class ViewerZoneMixin(rx.State, mixin=True):
     def _zone(self) -> ZoneInfo:
         return zone_named(self.viewer_tz)
 
-    def _zone_changed(self) -> None:
-        """Re-format what the page shows (each page state implements it)."""
+    def _zone_changed(self):
+        """Re-format what the page shows: its `refresh` (a page with none says what instead)."""
+        return type(self).refresh
 
     @rx.event
     def set_viewer_tz(self, value: str):
-        try:
-            canonical = validate_timezone(str(value or "")) or ""
-        except ValidationFailed:
-            canonical = ""
-        if not canonical:
-            canonical = get_settings().business_timezone
+        canonical = zone_named(str(value or "")).key
         if canonical != self.viewer_tz:
             self.viewer_tz = canonical
             return self._zone_changed()

@@ -63,7 +63,7 @@ def create_api() -> FastAPI:
     for router in (webhooks_out_api.router, privacy_api.customers_router, privacy_api.settings_router,
                    calendar_api.router, calendar_api.feed_router):
         api.include_router(router)
-    from navaia_app.core.metrics import MetricsMiddleware, router as metrics_router
+    from navaia_app.system.metrics import MetricsMiddleware, router as metrics_router
     from navaia_app.core.security import SecurityMiddleware, TokenBucket
 
     api.include_router(metrics_router)

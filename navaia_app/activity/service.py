@@ -10,37 +10,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Session, select
 
-from navaia_app.core.types import utc_column, utcnow
-
-SUBJECT_TYPES = ("ticket", "booking")
-# created, status, priority, assignee, category, rescheduled, edited, comment
-MAX_VALUE, MAX_BODY = 200, 4000
-
-
-class ActivityEntry(SQLModel, table=True):
-    __tablename__ = "activity_entries"
-    __table_args__ = (
-        sa.CheckConstraint("subject_type IN ('ticket','booking')", name="ck_activity_entries_subject_type"),
-        sa.Index("ix_activity_entries_subject", "subject_type", "subject_id", "created_at"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    subject_type: str = Field(max_length=16)
-    subject_id: int
-    kind: str = Field(max_length=20)
-    actor_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")  # None: system or AI
-    from_value: str | None = Field(default=None, max_length=MAX_VALUE)
-    to_value: str | None = Field(default=None, max_length=MAX_VALUE)
-    body: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+from navaia_app.activity.models import MAX_BODY, MAX_VALUE, ActivityEntry
+from navaia_app.auth.models import User
+from navaia_app.core.types import utcnow
 
 
 def record_activity(
     session: Session, *, subject_type: str, subject_id: int, kind: str, actor_id: int | None = None,
     from_value: object = None, to_value: object = None, body: str = "", at: datetime | None = None,
 ) -> ActivityEntry:
+    """Add an entry to a ticket's or a booking's timeline in the caller's transaction; values longer than the
+    columns are cut, never refused.
+    """
     def text(value: object) -> str | None:
         return None if value is None else str(value)[:MAX_VALUE]
 
@@ -61,8 +44,6 @@ class ActivityView:
 
 def list_activity(session: Session, *, subject_type: str, subject_id: int, limit: int = 500) -> list[ActivityView]:
     """Oldest first, as a timeline reads."""
-    from navaia_app.auth.models import User
-
     rows = session.exec(
         select(ActivityEntry, User.name)
         .join(User, User.id == ActivityEntry.actor_id, isouter=True)
@@ -74,5 +55,6 @@ def list_activity(session: Session, *, subject_type: str, subject_id: int, limit
 
 
 def delete_activity(session: Session, *, subject_type: str, subject_id: int) -> None:
+    """Delete the timeline of a ticket or a booking (with the record itself)."""
     session.exec(sa.delete(ActivityEntry).where(ActivityEntry.subject_type == subject_type,
                                                 ActivityEntry.subject_id == subject_id))

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -159,7 +158,3 @@ class OpeningHours:
         ends = [e for intervals in self.by_weekday for _, e in intervals]
         return min(starts), max(ends)
 
-
-def local_datetime(day: date, minutes: int, zone: ZoneInfo) -> datetime:
-    """The wall-clock time `minutes` after midnight of `day` in `zone` (24:00 is the next midnight)."""
-    return datetime(day.year, day.month, day.day, tzinfo=zone) + timedelta(minutes=minutes)
