@@ -28,13 +28,17 @@ from navaia_app.system.state import SystemState
 from navaia_app.tickets.pages import tickets_page
 from navaia_app.tickets.state import TicketsState
 from navaia_app.ui import routes
+from navaia_app.ui.errors import backend_exception_handler
 from navaia_app.ui.layout import add_nav_badge, protected
 
 reflex_tokens.install()  # a tab whose web process died keeps its state on the next one (see the module)
 
 app = rx.App(
     api_transformer=create_api(),
-    head_components=[rx.el.meta(name="description", content="Navaia: operations portal for AI voice agents")],
+    head_components=[rx.el.meta(name="description", content="Navaia: operations portal for AI voice agents"),
+                     rx.script(src="/a11y.js")],  # focus back to a closed dialog's opener; scrollers take focus
+    stylesheets=["/a11y.css"],  # contrast and focus rings (WCAG 2.1 AA) on top of Radix Themes
+    backend_exception_handler=backend_exception_handler,  # a reference to quote instead of Reflex's generic toast
 )
 
 app.add_page(login_page, route=routes.LOGIN, title="Sign in · Navaia", on_load=AuthState.open_public_page)

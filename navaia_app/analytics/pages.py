@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from navaia_app.analytics.state import AnalyticsState as S
-from navaia_app.ui.layout import field_error
+from navaia_app.ui.layout import field_error, field_label
 
 
 def _card(title: str, *children, **props) -> rx.Component:
@@ -16,7 +16,7 @@ def _card(title: str, *children, **props) -> rx.Component:
 def _controls() -> rx.Component:
     return rx.hstack(
         rx.vstack(
-            rx.text("Calls", as_="label", html_for="analytics-scope", size="1", weight="medium"),
+            field_label("Calls", html_for="analytics-scope", size="1"),
             rx.el.select(
                 rx.foreach(S.campaigns, lambda o: rx.el.option(o.label, value=o.value)),
                 id="analytics-scope", value=S.scope, on_change=S.set_scope,
@@ -27,10 +27,10 @@ def _controls() -> rx.Component:
         ),
         rx.form(
             rx.hstack(
-                rx.vstack(rx.text("From", as_="label", html_for="analytics-start", size="1", weight="medium"),
+                rx.vstack(field_label("From", html_for="analytics-start", size="1"),
                           rx.input(type="date", name="start", id="analytics-start", value=S.start,
                                    on_change=S.set_start), spacing="1"),
-                rx.vstack(rx.text("To (included)", as_="label", html_for="analytics-end", size="1", weight="medium"),
+                rx.vstack(field_label("To (included)", html_for="analytics-end", size="1"),
                           rx.input(type="date", name="end", id="analytics-end", value=S.end, on_change=S.set_end),
                           spacing="1"),
                 rx.button("Apply", type="submit", id="analytics-apply"),
@@ -97,7 +97,7 @@ def _heatmap() -> rx.Component:
                     rx.foreach(row.cells, _heat_cell)))),
                 style={"borderCollapse": "separate", "borderSpacing": "2px"},
             ),
-            width="100%", overflow_x="auto",
+            width="100%", overflow_x="auto", class_name="scroll-x",
         ),
         id="analytics-heatmap",
     )

@@ -4,7 +4,7 @@ import reflex as rx
 
 from navaia_app.auth.state import AuthState
 from navaia_app.ui import routes
-from navaia_app.ui.layout import field_error
+from navaia_app.ui.layout import field_error, field_label
 
 
 def _card(title: str, subtitle, *children) -> rx.Component:
@@ -24,14 +24,14 @@ def _card(title: str, subtitle, *children) -> rx.Component:
             ),
             width=["92vw", "400px"], padding="1.5rem",
         ),
-        rx.box(rx.color_mode.button(variant="ghost"), position="fixed", top="1rem", right="1rem"),
+        rx.box(rx.color_mode.button(variant="ghost", aria_label="Switch light or dark mode"), position="fixed", top="1rem", right="1rem"),
         min_height="100vh", background=rx.color("gray", 2),
     )
 
 
 def _input(label: str, name: str, type_: str, autocomplete: str, **props) -> rx.Component:
     return rx.vstack(
-        rx.text(label, as_="label", size="2", weight="medium", html_for=name),
+        field_label(label, html_for=name),
         rx.input(name=name, id=name, type=type_, auto_complete=autocomplete, width="100%", size="3", **props),
         field_error(AuthState.auth_field_errors.get(name, "")),
         spacing="1", width="100%",
@@ -53,7 +53,7 @@ def login_page() -> rx.Component:
             reset_on_submit=False,
         ),
         rx.cond(AuthState.signup_open,
-                rx.text("New here? ", rx.link("Create an account", href=routes.REGISTER), size="2")),
+                rx.text("New here? ", rx.link("Create an account", href=routes.REGISTER, underline="always"), size="2")),
     )
 
 
@@ -80,5 +80,5 @@ def register_page() -> rx.Component:
                 reset_on_submit=False,
             ),
         ),
-        rx.text("Already have an account? ", rx.link("Sign in", href=routes.LOGIN), size="2"),
+        rx.text("Already have an account? ", rx.link("Sign in", href=routes.LOGIN, underline="always"), size="2"),
     )

@@ -6,13 +6,13 @@ from navaia_app.auth.settings_state import SettingsState as S
 from navaia_app.bookings.pages import business_hours_card
 from navaia_app.conversations.setup import voice_agent_setup
 from navaia_app.handoff.pages import handoff_card
-from navaia_app.ui.layout import dialog_actions, field_error
+from navaia_app.ui.layout import dialog_actions, field_error, field_label
 
 
 def _labelled(label: str, name: str, type_: str = "text", errors=None, **props) -> rx.Component:
     errors = errors if errors is not None else S.new_user_errors
     return rx.vstack(
-        rx.text(label, as_="label", size="2", weight="medium", html_for=f"settings-{name}"),
+        field_label(label, html_for=f"settings-{name}"),
         rx.input(name=name, id=f"settings-{name}", type=type_, width="100%", **props),
         field_error(errors.get(name, "")),
         spacing="1", width="100%",
@@ -24,7 +24,8 @@ def _user_row(u) -> rx.Component:
         rx.table.cell(rx.vstack(rx.text(u.name, weight="medium"), rx.text(u.email, size="1", color_scheme="gray"),
                                 spacing="0")),
         rx.table.cell(
-            rx.select(["admin", "agent"], value=u.role, on_change=lambda role: S.set_role(u.id, role), size="1")
+            rx.select(["admin", "agent"], value=u.role, on_change=lambda role: S.set_role(u.id, role), size="1",
+                      custom_attrs={"aria-label": "Role of " + u.name})
         ),
         rx.table.cell(rx.cond(u.active, rx.badge("active", color_scheme="green"),
                               rx.badge("deactivated", color_scheme="gray"))),
@@ -72,8 +73,9 @@ def _new_user_dialog() -> rx.Component:
                     _labelled("Initial password", "password", "password", required=True, min_length=8,
                               max_length=128, auto_complete="new-password"),
                     rx.vstack(
-                        rx.text("Role", size="2", weight="medium"),
-                        rx.select(["agent", "admin"], name="role", default_value="agent"),
+                        field_label("Role", html_for="settings-new-role"),
+                        rx.select(["agent", "admin"], name="role", default_value="agent", id="settings-new-role",
+                                  custom_attrs={"aria-label": "Role"}),
                         spacing="1",
                     ),
                     field_error(S.new_user_errors.get("_form", "")),

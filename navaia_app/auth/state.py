@@ -13,7 +13,7 @@ from navaia_app.auth import service
 from navaia_app.auth.models import User
 from navaia_app.core.db import session_scope
 from navaia_app.core.errors import DomainError
-from navaia_app.core.logging import log_scope
+from navaia_app.core.logging import log_scope, remember_log_context
 from navaia_app.core.settings import get_settings
 from navaia_app.ui import routes
 
@@ -56,7 +56,12 @@ def authenticated(fn=None, *, admin: bool = False, touch: bool = True):
             try:
                 with log_scope(user_id=user.id, event_handler=handler.__name__, conversation_id=None,
                                customer_id=None, campaign_id=None, call_id=None):
-                    yield
+                    try:
+                        yield
+                    except Exception as exc:
+                        # the app's exception handler runs after this scope: hand it who and which event
+                        remember_log_context(exc)
+                        raise
             finally:
                 _actor.reset(token)
 

@@ -5,7 +5,7 @@ import reflex as rx
 from navaia_app.bookings.service import STATUS_LABELS
 from navaia_app.bookings.state import ANY, HOUR_PX, BookingsState as S, BusinessHoursState
 from navaia_app.customers.picker import customer_picker
-from navaia_app.ui.layout import dialog_actions, empty_state, field_error, pager, suggest_input
+from navaia_app.ui.layout import dialog_actions, empty_state, field_error, field_label, pager, suggest_input
 from navaia_app.ui.live import live_ticker
 from navaia_app.ui.timefmt import date_input, viewer_zone_probe
 
@@ -29,7 +29,7 @@ def status_select(booking_id, status, allowed, element_id, size: str = "1") -> r
 
 def _labelled(label, control: rx.Component, error=None, html_for: str = "") -> rx.Component:
     return rx.vstack(
-        rx.text(label, as_="label", size="2", weight="medium", html_for=html_for),
+        field_label(label, html_for=html_for),
         control,
         *([field_error(error)] if error is not None else []),
         spacing="1", width="100%",
@@ -147,7 +147,7 @@ def _calendar() -> rx.Component:
                 rx.foreach(S.days, _day_column),
                 spacing="0", width="100%", min_width="780px", align="start",
             ),
-            width="100%", overflow_x="auto", border=f"1px solid {rx.color('gray', 5)}", border_radius="10px",
+            width="100%", overflow_x="auto", class_name="scroll-x", border=f"1px solid {rx.color('gray', 5)}", border_radius="10px",
             background=rx.color("gray", 1), id="booking-calendar",
         ),
         rx.hstack(*[rx.hstack(rx.box(width="10px", height="10px", border_radius="3px",
@@ -221,7 +221,7 @@ def _list() -> rx.Component:
                     rx.table.column_header_cell(""))),
                 rx.table.body(rx.foreach(S.rows, _row)),
                 width="100%", variant="surface", size="2",
-            ), width="100%", overflow_x="auto"),
+            ), width="100%", overflow_x="auto", class_name="scroll-x"),
             rx.cond(S.filtered,
                     empty_state("search-x", "No booking matches", "Change or clear the filters.",
                                 rx.button("Clear filters", variant="soft", on_click=S.clear_filters)),
@@ -254,7 +254,7 @@ def _slot_grid(slots, chosen, on_choose, empty_text: str) -> rx.Component:
 
 def _duration_select(value, on_change, element_id: str) -> rx.Component:
     return rx.select.root(
-        rx.select.trigger(id=element_id, width="100%"),
+        rx.select.trigger(id=element_id, width="100%", aria_label="Duration"),
         rx.select.content(rx.foreach(S.durations, lambda m: rx.select.item(m + " min", value=m))),
         value=value, on_change=on_change,
     )
@@ -294,7 +294,7 @@ def _new_dialog() -> rx.Component:
                         field_error(S.form_errors.get("starts_at", "")),
                         rx.hstack(
                             _labelled("Status", rx.select.root(
-                                rx.select.trigger(width="100%"),
+                                rx.select.trigger(width="100%", id="booking-status", aria_label="Status"),
                                 rx.select.content(rx.select.item("Pending", value="pending"),
                                                   rx.select.item("Confirmed", value="confirmed")),
                                 value=S.form_status, on_change=S.set_form_status,
@@ -302,8 +302,8 @@ def _new_dialog() -> rx.Component:
                             width="50%",
                         ),
                         _labelled("Notes", rx.text_area(name="notes", default_value=S.form_values.get("notes", ""),
-                                                        rows="2", width="100%", max_length=4000),
-                                  S.form_errors.get("notes", "")),
+                                                        rows="2", width="100%", max_length=4000, id="booking-notes"),
+                                  S.form_errors.get("notes", ""), html_for="booking-notes"),
                         field_error(S.form_errors.get("_form", "")),
                         dialog_actions("Book", "booking-submit"),
                         spacing="3", width="100%",

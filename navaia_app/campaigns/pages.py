@@ -11,7 +11,8 @@ from navaia_app.campaigns.state import CampaignsState as S
 from navaia_app.core.validation import timezone_names
 from navaia_app.ui import routes
 from navaia_app.ui.confirm import delete_dialog
-from navaia_app.ui.layout import dialog_actions, edit_dialog, empty_state, field_error, pager, suggest_input
+from navaia_app.ui.layout import (dialog_actions, edit_dialog, empty_state, field_error, field_label, pager,
+                                  suggest_input)
 from navaia_app.ui.live import live_ticker
 from navaia_app.ui.timefmt import viewer_zone_probe
 
@@ -65,7 +66,7 @@ def _row(row) -> rx.Component:
                                 rx.cond(row.status_reason != "", rx.text(row.status_reason, size="1", color="red")),
                                 spacing="1")),
         rx.table.cell(rx.vstack(
-            rx.progress(value=row.progress.to(int), width="140px", size="1"),
+            rx.progress(value=row.progress.to(int), width="140px", size="1", aria_label="Calls done"),
             rx.text(row.done, " of ", row.total, " calls done", size="1", color_scheme="gray"),
             spacing="1"), display=["none", "table-cell"]),
         rx.table.cell(rx.text(row.created, size="2"), display=["none", "none", "table-cell"]),
@@ -77,7 +78,7 @@ def _row(row) -> rx.Component:
 def _labelled(label: str, control: rx.Component, error_key: str | None = None, hint: str | None = None,
               html_for: str | None = None) -> rx.Component:
     return rx.vstack(
-        rx.text(label, as_="label", size="2", weight="medium", html_for=html_for),
+        field_label(label, html_for=html_for),
         control,
         *([rx.text(hint, size="1", color_scheme="gray")] if hint else []),
         *([field_error(S.form_errors.get(error_key, ""))] if error_key else []),
@@ -340,7 +341,8 @@ def campaign_page() -> rx.Component:
                 rx.text(D.progress, "%", size="2", weight="bold", id="campaign-progress-label"),
                 width="100%",
             ),
-            rx.progress(value=D.progress.to(int), size="3", width="100%", id="campaign-progress"),
+            rx.progress(value=D.progress.to(int), size="3", width="100%", id="campaign-progress",
+                        aria_label="Calls done"),
             rx.hstack(
                 rx.badge(rx.icon("activity", size=12), D.calls_per_minute, " calls in the last minute",
                          variant="surface", id="calls-per-minute"),
@@ -376,7 +378,7 @@ def campaign_page() -> rx.Component:
             rx.heading("Calls", size="4"),
             rx.spacer(),
             rx.select.root(
-                rx.select.trigger(),
+                rx.select.trigger(aria_label="Show calls"),
                 rx.select.content(
                     rx.select.item("All calls", value="all"),
                     *[rx.select.item(CALL_LABELS[s], value=s) for s in (

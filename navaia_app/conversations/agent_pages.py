@@ -8,7 +8,7 @@ from navaia_app.conversations.agent_state import PlaygroundState as P
 from navaia_app.conversations.agent_state import SupportAgentState as A
 from navaia_app.conversations.components import SESSION_URL, agent_call
 from navaia_app.ui import routes
-from navaia_app.ui.layout import field_error
+from navaia_app.ui.layout import field_error, field_label
 from navaia_app.ui.live import live_ticker
 
 
@@ -113,7 +113,7 @@ def support_agent_page() -> rx.Component:
 
 def _field(label: str, name: str, type_: str = "text", **props) -> rx.Component:
     return rx.vstack(
-        rx.text(label, as_="label", size="2", weight="medium", html_for=f"pg-{name}"),
+        field_label(label, html_for=f"pg-{name}"),
         rx.input(name=name, id=f"pg-{name}", type=type_, default_value=P.values.get(name, ""), width="100%",
                  **props),
         spacing="1", width="100%",
@@ -125,8 +125,7 @@ def _booking_fields() -> rx.Component:
         rx.grid(
             _field("Service", "service", max_length=120),
             rx.vstack(
-                rx.text("Appointment (caller's local time)", as_="label", size="2", weight="medium",
-                        html_for="pg-appointment"),
+                field_label("Appointment (caller's local time)", html_for="pg-appointment"),
                 rx.input(name="appointment", id="pg-appointment", type="datetime-local",
                          value=P.values.get("appointment", ""), on_change=P.use_time, width="100%"),
                 spacing="1", width="100%",
@@ -150,8 +149,9 @@ def _ticket_fields() -> rx.Component:
         _field("Issue summary", "issue_summary", max_length=200),
         _field("Details", "issue_details", max_length=2000),
         rx.grid(
-            rx.vstack(rx.text("Priority", size="2", weight="medium"),
-                      rx.select(["low", "medium", "high", "urgent"], name="priority",
+            rx.vstack(field_label("Priority", html_for="pg-priority"),
+                      rx.select(["low", "medium", "high", "urgent"], name="priority", id="pg-priority",
+                                custom_attrs={"aria-label": "Priority"},
                                 default_value=P.values.get("priority", "medium")),
                       spacing="1"),
             _field("Category", "category", max_length=60),
@@ -167,7 +167,7 @@ def playground_page() -> rx.Component:
         rx.cond(
             ~P.secret_configured,
             rx.callout("ELEVENLABS_WEBHOOK_SECRET is not set, so the webhook answers 503. `make run` sets one for "
-                       "you; otherwise add it to .env and restart.", icon="triangle-alert", color="orange",
+                       "you; otherwise add it to .env and restart.", icon="triangle-alert", color_scheme="orange",
                        width="100%"),
         ),
         rx.grid(
@@ -189,9 +189,10 @@ def playground_page() -> rx.Component:
                             spacing="1",
                         ),
                         rx.cond(P.customer_options.length() > 0, rx.vstack(
-                            rx.text("Caller", size="2", weight="medium"),
+                            field_label("Caller", html_for="pg-caller"),
                             rx.select.root(
-                                rx.select.trigger(placeholder="Pick an existing customer (optional)", width="100%"),
+                                rx.select.trigger(placeholder="Pick an existing customer (optional)", width="100%",
+                                                  id="pg-caller", aria_label="Caller"),
                                 rx.select.content(rx.foreach(P.customer_options, lambda o: rx.select.item(
                                     o.label, value=o.id))),
                                 on_change=P.pick_customer,

@@ -7,7 +7,7 @@ import reflex as rx
 from navaia_app.conversations.state import ConversationsState as S
 from navaia_app.conversations.state import ReviewBadgeState
 from navaia_app.ui import routes
-from navaia_app.ui.layout import empty_state, field_error, pager
+from navaia_app.ui.layout import empty_state, field_error, field_label, pager
 from navaia_app.ui.live import live_ticker
 
 TABS = (("all", "All calls"), ("review", "Needs review"), ("booking_created", "Booked"),
@@ -99,7 +99,7 @@ def _bubble(turn) -> rx.Component:
 
 def _labelled(label: str, name: str, type_: str = "text", **props) -> rx.Component:
     return rx.vstack(
-        rx.text(label, as_="label", size="2", weight="medium", html_for=f"review-{name}"),
+        field_label(label, html_for=f"review-{name}"),
         rx.input(name=name, id=f"review-{name}", type=type_, default_value=S.review_values.get(name, ""),
                  width="100%", **props),
         field_error(S.review_errors.get(name, "")),
@@ -134,8 +134,7 @@ def _booking_form() -> rx.Component:
             rx.grid(
                 _labelled("Service", "service", required=True, max_length=120),
                 rx.vstack(
-                    rx.text("Date and time (", S.review_zone, ")", as_="label", size="2", weight="medium",
-                            html_for="review-starts_at"),
+                    field_label("Date and time (", S.review_zone, ")", html_for="review-starts_at"),
                     rx.input(name="starts_at", id="review-starts_at", type="datetime-local",
                              default_value=S.review_values.get("starts_at", ""), width="100%", required=True),
                     field_error(S.review_errors.get("starts_at", "")),
@@ -145,7 +144,7 @@ def _booking_form() -> rx.Component:
                 columns=rx.breakpoints(initial="1", sm="3"), spacing="3", width="100%",
             ),
             rx.vstack(
-                rx.text("Notes", as_="label", size="2", weight="medium", html_for="review-notes"),
+                field_label("Notes", html_for="review-notes"),
                 rx.text_area(name="notes", id="review-notes", default_value=S.review_values.get("notes", ""),
                              width="100%", max_length=4000),
                 spacing="1", width="100%",
@@ -165,7 +164,7 @@ def _ticket_form() -> rx.Component:
             rx.heading("Raise the ticket", size="3"),
             _labelled("Title", "title", required=True, max_length=200),
             rx.vstack(
-                rx.text("Description", as_="label", size="2", weight="medium", html_for="review-description"),
+                field_label("Description", html_for="review-description"),
                 rx.text_area(name="description", id="review-description",
                              default_value=S.review_values.get("description", ""), width="100%", max_length=10000,
                              rows="4"),
@@ -174,8 +173,9 @@ def _ticket_form() -> rx.Component:
             ),
             rx.grid(
                 rx.vstack(
-                    rx.text("Priority", size="2", weight="medium"),
-                    rx.select(["low", "medium", "high", "urgent"], name="priority",
+                    field_label("Priority", html_for="review-priority"),
+                    rx.select(["low", "medium", "high", "urgent"], name="priority", id="review-priority",
+                              custom_attrs={"aria-label": "Priority"},
                               default_value=S.review_values.get("priority", "medium")),
                     field_error(S.review_errors.get("priority", "")),
                     spacing="1",
@@ -372,7 +372,7 @@ def conversations_page() -> rx.Component:
                     variant="surface", size="2", width="100%",
                 ),
                 pager(S),
-                width="100%", overflow_x="auto",
+                width="100%", overflow_x="auto", class_name="scroll-x",
             ),
             rx.cond(
                 S.view == "review",

@@ -183,7 +183,7 @@ def voice_agent_setup() -> rx.Component:
                 rx.table.body(rx.foreach(S.fields, lambda f: rx.table.row(
                     rx.table.cell(rx.code(f.name)), rx.table.cell(f.kind), rx.table.cell(rx.text(f.text, size="1"))))),
                 size="1", width="100%",
-            ), width="100%", overflow_x="auto"),
+            ), width="100%", overflow_x="auto", class_name="scroll-x"),
             rx.text("Server tools (POST, JSON body, header X-Agent-Tools-Secret)", size="2", weight="medium"),
             rx.text("Set call_token and caller_id as dynamic-variable parameters (not filled by the model), and give "
                     "call_token an empty default: they bind each tool to the customer the call is with.",
@@ -196,7 +196,7 @@ def voice_agent_setup() -> rx.Component:
                     rx.table.cell(rx.code(t.name)), rx.table.cell(_copyable(t.url)),
                     rx.table.cell(rx.text(t.body, size="1")), rx.table.cell(rx.text(t.answers, size="1"))))),
                 size="1", width="100%",
-            ), width="100%", overflow_x="auto"),
+            ), width="100%", overflow_x="auto", class_name="scroll-x"),
             rx.text("System tools", size="2", weight="medium"),
             rx.box(rx.table.root(
                 rx.table.header(rx.table.row(rx.table.column_header_cell("System tool"),
@@ -204,7 +204,7 @@ def voice_agent_setup() -> rx.Component:
                 rx.table.body(rx.foreach(S.system_tools, lambda t: rx.table.row(
                     rx.table.cell(rx.code(t.name)), rx.table.cell(rx.text(t.text, size="1"))))),
                 size="1", width="100%",
-            ), width="100%", overflow_x="auto", id="system-tools"),
+            ), width="100%", overflow_x="auto", class_name="scroll-x", id="system-tools"),
             spacing="3", width="100%",
         ),
         width="100%", id="voice-agent-setup",

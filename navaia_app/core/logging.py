@@ -100,3 +100,13 @@ def bind_log(**values) -> None:
 def log_context() -> dict:
     """The ids the current log context carries (request id, user id...), to hand on to a job."""
     return dict(structlog.contextvars.get_contextvars())
+
+
+def remember_log_context(exc: BaseException) -> None:
+    """Keep the current log context on an exception leaving its scope, for whoever logs it later."""
+    if not hasattr(exc, "navaia_log_context"):
+        exc.navaia_log_context = {k: v for k, v in log_context().items() if v is not ...}
+
+
+def remembered_log_context(exc: BaseException) -> dict:
+    return dict(getattr(exc, "navaia_log_context", None) or {})

@@ -5,7 +5,7 @@ import reflex as rx
 from navaia_app.core.validation import timezone_names
 from navaia_app.customers.state import CustomersState as S
 from navaia_app.ui.confirm import delete_dialog
-from navaia_app.ui.layout import dialog_actions, edit_dialog, empty_state, field_error, pager, plain_header, sort_header, suggest_input
+from navaia_app.ui.layout import dialog_actions, edit_dialog, empty_state, field_error, field_label, pager, plain_header, sort_header, suggest_input
 from navaia_app.ui.live import live_ticker
 
 UPLOAD_ID = "customers-csv"
@@ -44,7 +44,7 @@ def _row(row) -> rx.Component:
 
 def _field(label: str, name: str, placeholder: str = "", type_: str = "text", **props) -> rx.Component:
     return rx.vstack(
-        rx.text(label, as_="label", size="2", weight="medium", html_for=f"customer-{name}"),
+        field_label(label, html_for=f"customer-{name}"),
         rx.input(name=name, id=f"customer-{name}", placeholder=placeholder, type=type_,
                  default_value=S.form_values.get(name, ""), width="100%",
                  color_scheme=rx.cond(S.form_errors.contains(name), "red", "gray"), **props),
@@ -60,7 +60,7 @@ def _form_dialog() -> rx.Component:
         _field("Phone", "phone", "+1 212 555 0147", type_="tel", required=True),
         _field("Email", "email", "jane@example.com", type_="email"),
         rx.vstack(
-            rx.text("Time zone", as_="label", size="2", weight="medium", html_for="customer-timezone"),
+            field_label("Time zone", html_for="customer-timezone"),
             suggest_input(timezone_names(), list_id="tz-options", name="timezone", id="customer-timezone",
                           placeholder="e.g. America/New_York (empty: business time zone)",
                           default_value=S.form_values.get("timezone", "")),
@@ -68,7 +68,7 @@ def _form_dialog() -> rx.Component:
             spacing="1", width="100%",
         ),
         rx.vstack(
-            rx.text("Notes", as_="label", size="2", weight="medium", html_for="customer-notes"),
+            field_label("Notes", html_for="customer-notes"),
             rx.text_area(name="notes", id="customer-notes", default_value=S.form_values.get("notes", ""),
                          width="100%", max_length=2000),
             field_error(S.form_errors.get("notes", "")),
@@ -168,7 +168,7 @@ def customers_page() -> rx.Component:
                     variant="surface", size="2", width="100%",
                 ),
                 pager(S),
-                width="100%", overflow_x="auto",
+                width="100%", overflow_x="auto", class_name="scroll-x",
             ),
             rx.cond(
                 S.search != "",

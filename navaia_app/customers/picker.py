@@ -16,7 +16,7 @@ from navaia_app.core.errors import DomainError
 from navaia_app.core.validation import display_phone
 from navaia_app.customers import service as customers
 from navaia_app.customers.models import CustomerIn
-from navaia_app.ui.layout import field_error
+from navaia_app.ui.layout import field_error, field_label
 
 MAX_OPTIONS = 8
 
@@ -155,7 +155,7 @@ def customer_picker(S, prefix: str, error=None) -> rx.Component:
         on_submit=S.add_picker_customer, reset_on_submit=False, width="100%",
     )
     return rx.vstack(
-        rx.text("Customer", as_="label", size="2", weight="medium", html_for=f"{prefix}-customer-search"),
+        field_label("Customer", html_for=f"{prefix}-customer-search"),
         rx.cond(
             S.picker_id > 0,
             chosen,

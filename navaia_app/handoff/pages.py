@@ -6,12 +6,12 @@ import reflex as rx
 
 from navaia_app.auth.state import AuthState
 from navaia_app.handoff.state import HandoffState as H
-from navaia_app.ui.layout import field_error
+from navaia_app.ui.layout import field_error, field_label
 
 
 def _field(label: str, name: str, placeholder: str = "", type_: str = "text", **props) -> rx.Component:
     return rx.vstack(
-        rx.text(label, as_="label", html_for=f"handoff-{name}", size="1", weight="medium"),
+        field_label(label, html_for=f"handoff-{name}", size="1"),
         rx.input(id=f"handoff-{name}", name=name, placeholder=placeholder, type=type_, size="2", **props),
         field_error(H.handoff_errors.get(name, "")),
         spacing="1",
@@ -40,7 +40,7 @@ def handoff_card() -> rx.Component:
                                                for t in ("Label", "Number", "Days", "Hours", "")])),
                 rx.table.body(rx.foreach(H.handoff_numbers, _row)),
                 size="1", width="100%",
-            ), width="100%", overflow_x="auto"),
+            ), width="100%", overflow_x="auto", class_name="scroll-x"),
             rx.cond(AuthState.is_admin, rx.form(
                 rx.flex(
                     _field("Label", "label", "Front desk"),

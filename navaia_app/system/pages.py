@@ -92,7 +92,7 @@ def _backstop() -> rx.Component:
                         rx.table.cell(rx.vstack(
                             rx.text(r.recovered_ids, size="1", font_family="monospace"),
                             rx.cond(r.error != "", rx.text(r.error, size="1", color="red")), spacing="0"))))),
-                    width="100%", size="1"), width="100%", overflow_x="auto"),
+                    width="100%", size="1"), width="100%", overflow_x="auto", class_name="scroll-x"),
                 rx.text("No run yet.", size="2", color_scheme="gray"),
             ),
             spacing="3", width="100%",
@@ -107,7 +107,7 @@ def _audit() -> rx.Component:
             rx.hstack(
                 rx.heading("Audit log", size="4"), rx.spacer(),
                 rx.select.root(
-                    rx.select.trigger(placeholder="Every action"),
+                    rx.select.trigger(placeholder="Every action", aria_label="Filter by action"),
                     rx.select.content(rx.select.item("Every action", value="all"),
                                       rx.foreach(S.audit_actions, lambda a: rx.select.item(a, value=a))),
                     on_change=S.filter_action, size="1",
@@ -126,7 +126,7 @@ def _audit() -> rx.Component:
                             rx.table.cell(rx.text(e.detail, size="1", color_scheme="gray"))))),
                         width="100%", size="1",
                     ),
-                    pager(S), width="100%", overflow_x="auto",
+                    pager(S), width="100%", overflow_x="auto", class_name="scroll-x",
                 ),
                 empty_state("scroll-text", "Nothing recorded yet", "Sign-ins, user changes, campaign starts and "
                             "deletions appear here."),

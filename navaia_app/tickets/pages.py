@@ -5,7 +5,7 @@ import reflex as rx
 from navaia_app.customers.picker import customer_picker
 from navaia_app.tickets.service import PRIORITY_LABELS, SOURCE_LABELS, STATUS_LABELS
 from navaia_app.tickets.state import ANY, TicketsState as S
-from navaia_app.ui.layout import dialog_actions, empty_state, field_error, pager, plain_header, sort_header, suggest_input
+from navaia_app.ui.layout import dialog_actions, empty_state, field_error, field_label, pager, plain_header, sort_header, suggest_input
 from navaia_app.ui.live import live_ticker
 from navaia_app.ui.timefmt import date_input, viewer_zone_probe
 
@@ -118,13 +118,15 @@ def _tab(value: str, label: str, count) -> rx.Component:
     )
 
 
-def _tabs() -> rx.Component:
+def _tabs(*panel: rx.Component) -> rx.Component:
+    """Status tabs; the list below is the panel of whichever tab is selected (so each tab controls a panel)."""
     return rx.tabs.root(
         rx.tabs.list(
             _tab("all", "All", S.all_count),
             *[_tab(value, label, S.counts.get(value, 0)) for value, label in STATUS_LABELS.items()],
             overflow_x="auto", max_width="100%",
         ),
+        rx.tabs.content(rx.vstack(*panel, spacing="4", width="100%"), value=S.tab, padding_top="1rem"),
         value=S.tab, on_change=S.set_tab, width="100%",
     )
 
@@ -161,7 +163,7 @@ def _table() -> rx.Component:
 
 def _labelled(label: str, control: rx.Component, error=None, html_for: str = "") -> rx.Component:
     return rx.vstack(
-        rx.text(label, as_="label", size="2", weight="medium", html_for=html_for),
+        field_label(label, html_for=html_for),
         control,
         *([field_error(error)] if error is not None else []),
         spacing="1", width="100%",
@@ -383,10 +385,11 @@ def tickets_page() -> rx.Component:
             width="100%", spacing="3", flex_wrap="wrap", align="center",
         ),
         _filters(),
-        _tabs(),
-        field_error(S.load_error),
-        _table(),
-        rx.cond(S.total > S.page_size, pager(S)),
+        _tabs(
+            field_error(S.load_error),
+            _table(),
+            rx.cond(S.total > S.page_size, pager(S)),
+        ),
         _new_dialog(),
         _detail_drawer(),
         spacing="4", width="100%",

@@ -57,7 +57,7 @@ def _brand() -> rx.Component:
     return rx.hstack(
         rx.center(rx.icon("audio-lines", size=18, color="white"), background=rx.color("accent", 9),
                   border_radius="8px", width="32px", height="32px"),
-        rx.heading("Navaia", size="5", weight="bold"),
+        rx.text("Navaia", size="5", weight="bold", as_="div"),  # the page's title is its one h1
         align="center", spacing="2", padding_x="0.75rem", padding_y="0.5rem",
     )
 
@@ -69,8 +69,9 @@ def _nav_list() -> rx.Component:
 
 
 def sidebar() -> rx.Component:
-    return rx.box(
+    return rx.el.nav(
         rx.vstack(_brand(), _nav_list(), spacing="4", width="100%"),
+        aria_label="Main",
         display=["none", "none", "block"],
         width="232px",
         min_width="232px",
@@ -90,7 +91,7 @@ def _mobile_menu() -> rx.Component:
             rx.drawer.overlay(z_index="5"),
             rx.drawer.portal(
                 rx.drawer.content(
-                    rx.vstack(_brand(), _nav_list(), spacing="4", width="100%"),
+                    rx.el.nav(rx.vstack(_brand(), _nav_list(), spacing="4", width="100%"), aria_label="Main"),
                     padding="1rem", width="260px", height="100%", background=rx.color("gray", 1),
                     top="0", left="0", z_index="10",
                 )
@@ -110,13 +111,14 @@ def header(title: str) -> rx.Component:
             rx.menu.root(
                 rx.menu.trigger(
                     rx.button(
-                        rx.avatar(fallback=AuthState.user_initials, size="2", radius="full"),
+                        rx.el.span("Account menu", class_name="sr-only"),
+                        rx.avatar(fallback=AuthState.user_initials, size="2", radius="full", aria_hidden="true"),
                         rx.vstack(
                             rx.text(AuthState.user_name, size="2", weight="medium", id="header-user-name"),
                             rx.text(AuthState.user_role, size="1", color_scheme="gray"),
                             spacing="0", align="start", display=["none", "flex"],
                         ),
-                        variant="ghost", size="3", aria_label="Account menu",
+                        variant="ghost", size="3",
                     )
                 ),
                 rx.menu.content(
@@ -147,7 +149,7 @@ def shell(title: str, content: rx.Component) -> rx.Component:
         sidebar(),
         rx.box(
             header(title),
-            rx.box(
+            rx.el.main(
                 rx.cond(AuthState.user_id > 0, content, rx.center(rx.spinner(size="3"), padding="4rem")),
                 padding=["1rem", "1.5rem"],
                 max_width="1400px",
@@ -268,6 +270,11 @@ def suggest_input(options, *, list_id: str, **props) -> rx.Component:
         rx.el.input(list=list_id, class_name="rt-reset rt-TextFieldInput", style=style, **props),
         rx.el.datalist(*items if isinstance(items, list) else [items], id=list_id),
     )
+
+
+def field_label(*children, html_for: str | None, size: str = "2") -> rx.Component:
+    """A form field's visible label, tied to its control (a text with `as_="label"` drops `for`)."""
+    return rx.el.label(*children, html_for=html_for, class_name=f"rt-Text rt-r-size-{size} rt-r-weight-medium")
 
 
 def field_error(message) -> rx.Component:
