@@ -37,7 +37,7 @@ RUN mkdir -p /app/data/media && chown -R navaia:navaia /app/data
 USER navaia
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
-    CMD curl -fsS http://127.0.0.1:8000/api/health || exit 1
+    CMD ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:8000/api/health"]
 CMD ["reflex", "run", "--env", "prod", "--backend-only", "--backend-host", "0.0.0.0", "--backend-port", "8000", \
      "--loglevel", "warning"]
 

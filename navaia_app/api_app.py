@@ -31,6 +31,9 @@ def create_api() -> FastAPI:
     settings.check_production()
     configure_logging()
     _warn_if_jobs_unavailable(settings)
+    from navaia_app.auth.service import announce_first_admin_setup
+
+    announce_first_admin_setup()
     api = FastAPI(
         title="Navaia API",
         version="1.0.0",

@@ -112,6 +112,22 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_check_config(args: argparse.Namespace) -> int:
+    """Exit 2 with the reason when the app would refuse to start (`make run` asks before anything else)."""
+    from navaia_app.core.settings import ConfigError, get_settings
+
+    try:
+        get_settings().check_production()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    except Exception as exc:  # pydantic's own validation (an unknown APP_ENV, a bad number): same answer
+        print(f"error: the configuration is not valid: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    print("The configuration can start the app.")
+    return EXIT_OK
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from navaia_app.core.queues import QUEUE_NAMES
     from navaia_app.jobs.worker import run_worker
@@ -162,9 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("seed-demo", help="add demo customers, tickets, bookings (and a demo admin)",
                             description="Add the demo data set. The demo admin is created only when there "
-                            "are no users yet.")
+                            "are no users yet, and never with APP_ENV=prod.")
     p.add_argument("--if-empty", action="store_true", help="only when there are no customers and no users")
     p.set_defaults(handler=cmd_seed_demo)
+
+    p = commands.add_parser("check-config", help="exit 2 with the reason when the app would refuse to start")
+    p.set_defaults(handler=cmd_check_config)
 
     p = commands.add_parser("migrate", help="upgrade the database schema (alembic upgrade head)")
     p.add_argument("--revision", default="head", help=argparse.SUPPRESS)
@@ -189,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return EXIT_REFUSED
-    if handler is not cmd_worker:
+    if handler not in (cmd_worker, cmd_check_config):  # check-config must answer even when settings do not load
         _setup_logging(args.verbose)
     return handler(args)
 

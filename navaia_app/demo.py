@@ -226,7 +226,9 @@ def seed_demo(session: Session, *, now: datetime | None = None, seed: int = 2026
     report = SeedReport()
 
     demo_admin_id = None
-    if user_count(session=session) == 0:
+    # Its password is public (printed by `make run`): never in production, where the first admin comes from
+    # the CLI or the setup token.
+    if user_count(session=session) == 0 and not get_settings().is_prod:
         demo_admin_id = create_user(session=session, email=DEMO_EMAIL, password=DEMO_PASSWORD, name=DEMO_NAME,
                                     role="admin").id
         report.admin_created = True

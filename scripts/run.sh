@@ -15,8 +15,15 @@ for pair in ELEVENLABS_WEBHOOK_SECRET:.navaia-webhook-secret AGENT_TOOLS_SECRET:
   fi
 done
 
+# A configuration the app would refuse (APP_ENV=prod without a real SECRET_KEY, ...) stops here, at once,
+# with the reason, instead of a web app that never answers.
+$PY -m navaia_app.cli check-config >/dev/null
 $PY -m navaia_app.cli migrate
-$PY -m navaia_app.cli seed-demo --if-empty
+app_env=$($PY -c 'from navaia_app.core.settings import get_settings; print(get_settings().app_env)')
+if [ "$app_env" != prod ]; then
+  # The demo admin's password is public: never in production (seed_demo refuses it there too).
+  $PY -m navaia_app.cli seed-demo --if-empty
+fi
 
 $PY -m navaia_app.cli worker &
 worker=$!
@@ -30,17 +37,19 @@ stop() {
 trap stop INT TERM EXIT
 
 url=${PUBLIC_BASE_URL:-http://localhost:$PORT}
+.venv/bin/reflex run --env prod --loglevel warning &
+web=$!
 (
   for _ in $(seq 1 600); do
+    kill -0 "$web" 2>/dev/null || exit 0  # the web app exited: its own error says why
     if curl -fsS -o /dev/null "http://127.0.0.1:$PORT/api/health" 2>/dev/null; then
-      printf '\n  Navaia is running at %s\n  Demo login: %s / %s\n  (Ctrl-C stops the web app and the worker)\n\n' \
-        "$url" "$($PY -c 'from navaia_app.demo import DEMO_EMAIL; print(DEMO_EMAIL)')" \
-        "$($PY -c 'from navaia_app.demo import DEMO_PASSWORD; print(DEMO_PASSWORD)')"
+      printf '\n  Navaia is running at %s\n' "$url"
+      # the demo login only while the demo admin exists with its public password (never in production)
+      $PY -m navaia_app.cli demo-admin 2>/dev/null | sed 's/^/  /' || true
+      printf '  (Ctrl-C stops the web app and the worker)\n\n'
       exit 0
     fi
     sleep 1
   done
 ) &
-.venv/bin/reflex run --env prod --loglevel warning &
-web=$!
 wait "$web"

@@ -109,3 +109,40 @@ def test_commands_on_an_unmigrated_database_explain_what_to_do(tmp_path):
                           text=True, timeout=60)
     assert done.returncode == 1
     assert "migrate" in done.stderr and "Traceback" not in done.stderr
+
+
+PROD_ENV = {"APP_ENV": "prod", "SECRET_KEY": "k" * 48, "ALLOWED_ORIGINS": "https://navaia.example.com",
+            "PUBLIC_BASE_URL": "https://navaia.example.com", "ELEVENLABS_WEBHOOK_SECRET": "w" * 32,
+            "AGENT_TOOLS_SECRET": "t" * 32}
+
+
+def test_seed_demo_never_creates_the_public_demo_admin_in_production(cli, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": cli.url, **PROD_ENV}
+    done = subprocess.run([sys.executable, "-m", "navaia_app.cli", "seed-demo"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "admin@navaia.demo" not in done.stdout
+    assert _users(cli.url) == []
+
+
+def test_check_config_says_why_production_would_refuse_to_start():
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "APP_ENV": "prod", "SECRET_KEY": "", "SECRET_KEY_FILE": ""}
+    done = subprocess.run([sys.executable, "-m", "navaia_app.cli", "check-config"], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2
+    assert "SECRET_KEY must be set" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_make_run_stops_at_once_with_the_reason_when_the_app_would_refuse_to_start(tmp_path):
+    """scripts/run.sh (what `make run` runs) with APP_ENV=prod and no SECRET_KEY: it used to start a web app
+    that never answered and wait for minutes; it must stop now, saying why, and start nothing."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "APP_ENV": "prod", "SECRET_KEY": "",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'never.db'}", "ELEVENLABS_WEBHOOK_SECRET": "x" * 32,
+           "AGENT_TOOLS_SECRET": "y" * 32, "PORT": "1"}
+    started = time.monotonic()
+    done = subprocess.run(["bash", str(ROOT / "scripts/run.sh")], env=env, capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)
+    assert done.returncode != 0
+    assert "SECRET_KEY must be set" in done.stderr
+    assert time.monotonic() - started < 60
+    assert not (tmp_path / "never.db").exists()  # refused before migrating anything

@@ -72,6 +72,17 @@ def register_page() -> rx.Component:
                            max_length=128),
                     rx.text("At least 8 characters. A few unrelated words make a strong password.", size="1",
                             color_scheme="gray"),
+                    rx.cond(
+                        AuthState.signup_needs_setup_token,
+                        rx.vstack(
+                            _input("Setup token", "setup_token", "text", "off", required=True, max_length=64,
+                                   default_value=AuthState.setup_token),
+                            rx.text("This new workspace has no administrator yet. The setup token is in the "
+                                    "server log (or create the first administrator with the CLI).", size="1",
+                                    color_scheme="gray"),
+                            spacing="1", width="100%",
+                        ),
+                    ),
                     field_error(AuthState.auth_error),
                     rx.button("Create account", type="submit", width="100%", size="3", id="register-submit"),
                     spacing="3", width="100%",

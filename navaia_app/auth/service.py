@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
 import secrets
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from navaia_app.core.errors import (
     Throttled,
     ValidationFailed,
 )
+from navaia_app.core.db import lock_until_commit, session_scope
 from navaia_app.core.logging import get_logger
 from navaia_app.core.settings import get_settings
 from navaia_app.core.types import utcnow
@@ -87,9 +89,42 @@ def user_count(*, session: Session) -> int:
     return session.exec(select(func.count()).select_from(User)).one()
 
 
+def first_admin_setup_token() -> str:
+    """The one-time token that lets the first administrator register in production.
+
+    Derived from SECRET_KEY (so every web process prints the same one, and nothing needs storing) and
+    printed in the server log at start while the users table is empty. It is worth nothing once any
+    user exists: registration then needs ALLOW_SIGNUP, and even then gives the agent role."""
+    key = get_settings().secret_key.encode()
+    return hmac.new(key, b"navaia:first-admin-setup:v1", hashlib.sha256).hexdigest()[:32]
+
+
+def announce_first_admin_setup() -> None:
+    """At start, in production with no user yet: log the one-time link that registers the first admin."""
+    settings = get_settings()
+    if not settings.is_prod:
+        return
+    try:
+        with session_scope() as session:
+            if user_count(session=session):
+                return
+    except sa.exc.SQLAlchemyError:  # not migrated yet, or the database is down: nothing to announce
+        return
+    link = f"{settings.public_base_url.rstrip('/')}/register?setup_token={first_admin_setup_token()}"
+    log.warning("auth.first_admin_setup: this workspace has no user; open the link to register its first "
+                "administrator (or run `python -m navaia_app.cli create-user --role admin`)", register_url=link)
+
+
+def signup_mode(*, session: Session) -> str:
+    """`open`: anyone may register (the first user of a dev database, or ALLOW_SIGNUP); `setup`: the users
+    table is empty in production, so registering needs the setup token; `closed`."""
+    if user_count(session=session) == 0:
+        return "setup" if get_settings().is_prod else "open"
+    return "open" if get_settings().allow_signup else "closed"
+
+
 def signup_open(*, session: Session) -> bool:
-    """The first user may always register; after that only when ALLOW_SIGNUP is on."""
-    return user_count(session=session) == 0 or get_settings().allow_signup
+    return signup_mode(session=session) != "closed"
 
 
 def _clean_name(name: str) -> str:
@@ -143,9 +178,19 @@ def create_user(*, session: Session, email: str, password: str, name: str, role:
     return user
 
 
-def register(*, session: Session, email: str, password: str, name: str) -> User:
-    """Self-registration: the first user of an empty database becomes admin."""
+def register(*, session: Session, email: str, password: str, name: str, setup_token: str = "") -> User:
+    """Self-registration: the first user of an empty database becomes admin (in production only with the
+    setup token); later ones are agents, and only while ALLOW_SIGNUP is on.
+
+    Check and insert are one step: the lock makes a second registration wait until the first commits, so
+    two people racing on a fresh deployment cannot both become admin."""
+    lock_until_commit(session, "users:register", sqlite_table="users")
     first = user_count(session=session) == 0
+    if first and get_settings().is_prod:
+        expected = first_admin_setup_token()
+        if not hmac.compare_digest((setup_token or "").strip().encode(), expected.encode()):
+            raise PermissionDenied("This workspace has no administrator yet: register with the setup token "
+                                   "printed in the server log, or create one with the CLI.")
     if not first and not get_settings().allow_signup:
         raise PermissionDenied("Registration is closed. Ask an administrator to add you.")
     return create_user(session=session, email=email, password=password, name=name, role="admin" if first else "agent")

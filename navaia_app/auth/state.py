@@ -14,6 +14,7 @@ from navaia_app.auth.models import User
 from navaia_app.core.db import session_scope
 from navaia_app.core.errors import DomainError
 from navaia_app.core.logging import log_scope, remember_log_context
+from navaia_app.core.security import client_address
 from navaia_app.core.settings import get_settings
 from navaia_app.ui import routes
 
@@ -123,6 +124,8 @@ class AuthState(rx.State):
     user_email: str = ""
     user_role: str = ""
     signup_open: bool = False
+    signup_needs_setup_token: bool = False  # production, no user yet: the first admin needs the logged token
+    setup_token: str = ""  # prefilled from ?setup_token= (the link the server log prints)
     auth_error: str = ""
     auth_field_errors: dict[str, str] = {}
     auth_busy: bool = False
@@ -137,10 +140,15 @@ class AuthState(rx.State):
         return "".join(p[0] for p in parts[:2]).upper() or "?"
 
     def _client(self) -> str:
+        """The browser's address, derived as for REST and webhooks (core.security.client_address): the
+        websocket's peer, or what a trusted proxy (TRUSTED_PROXIES) says it saw."""
         try:
-            return self.router.session.client_ip or "unknown"
+            # Reflex's own client_ip is the socket peer (its trusted_proxy_hops stays 0)
+            peer = self.router.session.client_ip
+            forwarded = self.router.headers.raw_headers.get("x-forwarded-for", "")
         except Exception:
             return "unknown"
+        return client_address(peer, forwarded)
 
     def _load_user(self, user: User) -> None:
         self.user_id, self.user_name, self.user_email, self.user_role = user.id, user.name, user.email, user.role
@@ -164,7 +172,10 @@ class AuthState(rx.State):
         self.auth_error, self.auth_field_errors = "", {}
         with session_scope() as session:
             user = service.resolve_session(session=session, token=self.session_token, kind="web")
-            self.signup_open = service.signup_open(session=session)
+            mode = service.signup_mode(session=session)
+        self.signup_open = mode != "closed"
+        self.signup_needs_setup_token = mode == "setup"
+        self.setup_token = str(self.router.url.query_parameters.get("setup_token", ""))[:64] if mode == "setup" else ""
         if user is not None:
             self._load_user(user)
             return rx.redirect(routes.DASHBOARD)
@@ -191,7 +202,8 @@ class AuthState(rx.State):
             with session_scope() as session:
                 user = service.register(session=session, email=str(form_data.get("email", "")),
                                         password=str(form_data.get("password", "")),
-                                        name=str(form_data.get("name", "")))
+                                        name=str(form_data.get("name", "")),
+                                        setup_token=str(form_data.get("setup_token", "")))
                 self.session_token = service.start_session(session=session, user=user, kind="web",
                                                            client=self._client(), replaces=self.session_token)
                 self._load_user(user)

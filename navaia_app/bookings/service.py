@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import bisect
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -25,7 +24,7 @@ from sqlmodel import Session, func, or_, select
 from navaia_app.activity.service import ActivityView, delete_activity, list_activity, record_activity
 from navaia_app.audit import service as audit
 from navaia_app.bookings.models import BOOKING_STATUSES, Booking, BookingOut, BookingPatch
-from navaia_app.core.db import clear_references, get_or_not_found, row_exists
+from navaia_app.core.db import clear_references, get_or_not_found, lock_until_commit, row_exists
 from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
 from navaia_app.core.filters import any_of, like_escape
 from navaia_app.core.hours import OpeningHours
@@ -100,13 +99,7 @@ def _describe_slot(booking: Booking) -> str:
 
 def _lock_resource(session: Session, resource: str) -> None:
     """Serialize bookings of one resource until the transaction ends, so two can't take the same slot."""
-    if session.get_bind().dialect.name == "postgresql":
-        key = zlib.crc32(f"booking:{resource}".encode()) - 2**31  # fits a signed 32-bit int
-        session.exec(sa.select(sa.func.pg_advisory_xact_lock(key)))
-    else:
-        # SQLite has one writer at a time: a write (even one that changes no row) takes that lock now,
-        # before the overlap check, instead of at the insert, when another writer may have checked too.
-        session.exec(sa.text("UPDATE bookings SET id = id WHERE 1 = 0"))
+    lock_until_commit(session, f"booking:{resource}", sqlite_table="bookings")
 
 
 def find_overlap(

@@ -45,8 +45,9 @@ class WebhookRejected(Exception):
         self.detail = detail
 
 
-def verify_signature(header: str | None, body: bytes, secret: str, *, now: float) -> None:
-    """`t=<unix seconds>,v0=<hex HMAC-SHA256 of "<t>.<raw body>">`, within 30 minutes either way."""
+def check_signature_header(header: str | None, *, now: float) -> tuple[int, list[str]]:
+    """The cheap half of the check, before any body is read: the header is there, well-formed and its
+    timestamp is within 30 minutes either way. Returns (timestamp, the v0 signatures given)."""
     if not header:
         raise WebhookRejected(401, "Missing ElevenLabs-Signature header.")
     timestamp: int | None = None
@@ -66,6 +67,12 @@ def verify_signature(header: str | None, body: bytes, secret: str, *, now: float
         raise WebhookRejected(401, "Malformed ElevenLabs-Signature header (expected t=<seconds>,v0=<hex>).")
     if abs(now - timestamp) > TOLERANCE_SECONDS:
         raise WebhookRejected(401, "ElevenLabs-Signature timestamp is outside the 30-minute window.")
+    return timestamp, candidates
+
+
+def verify_signature(header: str | None, body: bytes, secret: str, *, now: float) -> None:
+    """`t=<unix seconds>,v0=<hex HMAC-SHA256 of "<t>.<raw body>">`, within 30 minutes either way."""
+    timestamp, candidates = check_signature_header(header, now=now)
     expected = elevenlabs_mac(body, secret, timestamp)
     # Compare against every v0 given (key rotation), each in constant time, without stopping early.
     matched = False

@@ -162,7 +162,10 @@ def get_db() -> Iterator[Session]:
 # so a failed commit becomes an error response instead of a success that was never stored.
 DB = Annotated[Session, Depends(get_db, scope="function")]
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """Who is asking (TRUSTED_PROXIES decides whether X-Forwarded-For counts): core.security.client_address."""
+    from navaia_app.core.security import client_address as derive
+
+    return derive(request.client.host if request.client else None, request.headers.get("x-forwarded-for"))
 
 
 def timed() -> float:

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
+import zlib
+
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlmodel import Session
@@ -30,7 +32,24 @@ def engine_for(url: str) -> sa.Engine:
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_recycle=1800)
+    # A server that does not answer must not hang a request (or `make run`) for minutes: give up after
+    # DATABASE_CONNECT_TIMEOUT seconds unless the URL says otherwise.
+    connect_args = {} if "connect_timeout" in url else {"connect_timeout": get_settings().database_connect_timeout}
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_recycle=1800,
+                            connect_args=connect_args)
+
+
+def lock_until_commit(session: Session, name: str, *, sqlite_table: str) -> None:
+    """Serialize transactions that take the lock `name` until they end (check-then-insert made atomic).
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite has one writer at a time: a write (even one
+    that changes no row, on `sqlite_table`) takes that lock now, before the caller's check, instead of at
+    its insert, when another writer may have checked too."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(name.encode()) - 2**31  # fits a signed 32-bit int
+        session.exec(sa.select(sa.func.pg_advisory_xact_lock(key)))
+    else:
+        session.exec(sa.text(f"UPDATE {sqlite_table} SET rowid = rowid WHERE 1 = 0"))
 
 
 def get_engine() -> sa.Engine:

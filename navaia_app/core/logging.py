@@ -17,8 +17,21 @@ _configured = False
 _PHONE = re.compile(r"(?:(?<![0-9A-Za-z])\+|%2B|(?<![0-9A-Za-z%]))(\d{7,13})(\d{2})(?![0-9A-Za-z])")
 
 
+# Written the way people write them: "+1 415 555 0123", "+44 (20) 7946-0958", "(415) 555-0123", "415.555.0123".
+# Separators only count after a "+" or in the 3-3-4 shape, so dates, times and addresses stay as they are.
+_FORMATTED_PHONE = re.compile(
+    r"(?:(?<![\w+])\+|%2B)\d{1,4}(?:[ .\-]?\(\d{1,5}\)|[ .\-]\d{1,5}){1,6}(?![\w])"
+    r"|(?<![\w.\-])(?:\(\d{3}\)\s?|\d{3}[ .\-])\d{3}[ .\-]\d{4}(?![\w.\-])"
+)
+
+
+def _mask_formatted(match: re.Match) -> str:
+    digits = re.sub(r"\D", "", match.group(0).replace("%2B", ""))
+    return "***" + digits[-2:] if 7 <= len(digits) <= 15 else match.group(0)
+
+
 def _mask_text(text: str) -> str:
-    return _PHONE.sub(lambda m: "***" + m.group(2), text)
+    return _PHONE.sub(lambda m: "***" + m.group(2), _FORMATTED_PHONE.sub(_mask_formatted, text))
 
 
 class _CurrentStderr:

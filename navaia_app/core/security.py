@@ -3,6 +3,7 @@ headers, request size limits and per-client rate limits on the routes that attac
 
 from __future__ import annotations
 
+import hmac
 import json
 import threading
 import time
@@ -12,14 +13,21 @@ from navaia_app.core.logging import get_logger
 log = get_logger("navaia.security")
 
 MB = 1024 * 1024
-# Longest prefix first. The ElevenLabs webhook takes hour-long call audio (base64 MP3, ~40 MB).
-BODY_LIMITS = (
-    ("/api/webhooks/elevenlabs", 64 * MB),
-    ("/api/v1/customers/import", 20 * MB),
+# Exact routes first: only the post-call webhook takes hour-long call audio (base64 MP3, ~40 MB); its
+# sibling /api/webhooks/elevenlabs/initiation is a small JSON body like every other route.
+EXACT_BODY_LIMITS = {
+    "/api/webhooks/elevenlabs": 64 * MB,
+    "/api/v1/customers/import": 20 * MB,
+}
+PREFIX_BODY_LIMITS = (
     ("/_upload", 20 * MB),
     ("/api/", 2 * MB),
 )
 DEFAULT_BODY_LIMIT = 2 * MB
+# Routes that the voice agent calls with X-Agent-Tools-Secret: refused here, before FastAPI reads and
+# parses a body (it does that before any dependency, so the route's own check would come too late).
+TOOLS_PATH_PREFIX = "/api/tools/"
+TOOLS_EXACT_PATHS = ("/api/webhooks/elevenlabs/initiation",)
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -41,10 +49,29 @@ CSP = "; ".join([
 
 
 def body_limit(path: str) -> int:
-    for prefix, limit in BODY_LIMITS:
+    exact = EXACT_BODY_LIMITS.get(path.rstrip("/") or "/")
+    if exact is not None:
+        return exact
+    for prefix, limit in PREFIX_BODY_LIMITS:
         if path.startswith(prefix):
             return limit
     return DEFAULT_BODY_LIMIT
+
+
+def _tools_secret_refusal(path: str, headers: dict[bytes, bytes]) -> tuple[int, str] | None:
+    """(status, detail) when a voice-agent route is called without the right X-Agent-Tools-Secret."""
+    if not (path.startswith(TOOLS_PATH_PREFIX) or path.rstrip("/") in TOOLS_EXACT_PATHS):
+        return None
+    from navaia_app.core.settings import get_settings
+
+    expected = get_settings().agent_tools_secret
+    if not expected:
+        return 503, "The agent tools are not configured: set AGENT_TOOLS_SECRET."
+    given = headers.get(b"x-agent-tools-secret", b"")
+    if not given or not hmac.compare_digest(given, expected.encode()):
+        log.warning("agent_tool.unauthenticated")
+        return 401, "Missing or wrong X-Agent-Tools-Secret."
+    return None
 
 
 class TokenBucket:
@@ -69,9 +96,44 @@ class TokenBucket:
             return False, (1 - tokens) / self.rate
 
 
+def client_address(peer: str | None, forwarded_for: str | None) -> str:
+    """The address a request is counted against (sign-in throttling, rate limits), derived one way for REST,
+    webhooks and page events.
+
+    The socket peer, unless it is one of TRUSTED_PROXIES: then X-Forwarded-For is read from the right
+    (each proxy appends the address it saw), skipping trusted proxies; the first address no trusted proxy
+    vouches for is the client. Nobody else's X-Forwarded-For is believed, so a client cannot choose its key."""
+    import ipaddress
+
+    from navaia_app.core.settings import get_settings
+
+    peer = (peer or "").strip() or "unknown"
+    trusted = get_settings().trusted_proxy_networks
+    if not trusted:
+        return peer[:64]
+
+    def is_trusted(address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in trusted)
+
+    if not is_trusted(peer):
+        return peer[:64]
+    hops = [h.strip() for h in (forwarded_for or "").split(",") if h.strip()]
+    client = peer
+    for hop in reversed(hops[-20:]):
+        client = hop
+        if not is_trusted(hop):
+            break
+    return client[:64]
+
+
 def _client(scope) -> str:
     client = scope.get("client")
-    return client[0] if client else "unknown"
+    forwarded = next((v for k, v in scope.get("headers") or [] if k == b"x-forwarded-for"), b"")
+    return client_address(client[0] if client else None, forwarded.decode("latin-1"))
 
 
 async def _reject(send, status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
@@ -104,8 +166,13 @@ class SecurityMiddleware:
                                              [(b"retry-after", str(max(1, round(wait))).encode())])
                     break
 
-        limit = body_limit(path)
         headers = dict(scope.get("headers") or [])
+        if method == "POST":
+            refusal = _tools_secret_refusal(path, headers)
+            if refusal is not None:
+                return await _reject(send, *refusal)
+
+        limit = body_limit(path)
         length = headers.get(b"content-length")
         if length is not None:
             try:

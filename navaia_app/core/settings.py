@@ -115,6 +115,30 @@ class Settings(BaseSettings):
     metrics_token: str | None = None  # bearer token for Prometheus at /api/metrics (or use an admin token)
     rate_limit_token_per_minute: int = Field(default=30, ge=1)  # POST /api/v1/auth/token per client
     rate_limit_webhooks_per_second: int = Field(default=2000, ge=1)  # POST /api/webhooks/* per client
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated); none
+    # by default, so nobody can choose the address their sign-in failures and rate limits count against.
+    trusted_proxies: str = ""
+    database_connect_timeout: int = Field(default=10, ge=1, le=300)  # seconds, PostgreSQL connections
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        import ipaddress
+
+        for item in (v.strip() for v in value.split(",")):
+            if item:
+                try:
+                    ipaddress.ip_network(item, strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"TRUSTED_PROXIES: {item!r} is not an address or CIDR network") from exc
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple:
+        import ipaddress
+
+        return tuple(ipaddress.ip_network(v.strip(), strict=False) for v in self.trusted_proxies.split(",")
+                     if v.strip())
 
     @field_validator("business_timezone")
     @classmethod
@@ -190,6 +214,12 @@ class Settings(BaseSettings):
             problems.append("ALLOWED_ORIGINS must list the exact origins allowed (no '*')")
         if not self.allowed_call_countries.strip():
             problems.append("ALLOWED_CALL_COUNTRIES must list the countries calls and texts may go to (e.g. US,CA)")
+        if not self.public_base_url.startswith("https://"):
+            problems.append("PUBLIC_BASE_URL must be the https:// origin that people, Twilio and ElevenLabs reach")
+        for name in ("elevenlabs_webhook_secret", "agent_tools_secret"):
+            value = (getattr(self, name) or "").strip()
+            if value.lower() in INSECURE_SECRETS or len(value) < 16:
+                problems.append(f"{name.upper()} must be set to a random value of at least 16 characters")
         if problems:
             raise ConfigError("Refusing to start with APP_ENV=prod: " + "; ".join(problems))
 

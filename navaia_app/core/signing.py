@@ -25,7 +25,9 @@ SIGNATURE_HEADER = "ElevenLabs-Signature"
 
 def elevenlabs_mac(body: bytes, secret: str, timestamp: int) -> str:
     """Hex HMAC-SHA256 of `"<timestamp>.<raw body>"` keyed by `secret` (the `v0` of the header)."""
-    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode(), hashlib.sha256)
+    mac.update(body)  # no "<t>." + body copy of a body that may be 64 MB
+    return mac.hexdigest()
 
 
 def sign_elevenlabs(body: bytes, secret: str, timestamp: int) -> str:

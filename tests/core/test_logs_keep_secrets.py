@@ -47,3 +47,22 @@ def test_no_secret_or_phone_number_reaches_the_logs(api_client, make_user, set_e
     for number in (PHONE, OTHER_PHONE, PHONE[1:], OTHER_PHONE[1:], "4155550123", "%2B14155550123"):
         where = logged.find(number)
         assert where < 0, f"{number} leaked into the logs: ...{logged[max(0, where - 300):where + 60]}"
+
+
+def test_formatted_phone_numbers_are_masked_and_dates_are_not(capfd):
+    from navaia_app.core.logging import configure_logging, get_logger
+
+    configure_logging()
+    written = ["+1 415 555 0123", "+1 (415) 555-0123", "+44 20 7946 0958", "(415) 555-0123", "415.555.0123",
+               "415-555-0123", "+33 6 12 34 56 78"]
+    for number in written:
+        get_logger("test").warning("caller said", said=f"call me on {number} please", number=number)
+    kept = ["2026-12-01 11:23:16", "2026-12-01T11:23:16+00:00", "192.168.100.200", "took 12.5 ms"]
+    get_logger("test").warning("not phones", values=" | ".join(kept))
+    out, err = capfd.readouterr()
+    logged = out + err
+    for number in written:
+        assert number not in logged, number
+        assert "".join(c for c in number if c.isdigit())[:-2] not in logged
+    for value in kept:
+        assert value in logged, value

@@ -95,10 +95,17 @@ def test_secrets_can_come_from_mounted_files(tmp_path, monkeypatch):
     ({"allowed_origins": ""}, "ALLOWED_ORIGINS"),
     ({"allowed_origins": "*"}, "ALLOWED_ORIGINS"),
     ({"allowed_call_countries": ""}, "ALLOWED_CALL_COUNTRIES"),
+    ({"public_base_url": "http://navaia.example.com"}, "PUBLIC_BASE_URL must be the https"),
+    ({"elevenlabs_webhook_secret": None}, "ELEVENLABS_WEBHOOK_SECRET"),
+    ({"elevenlabs_webhook_secret": "secret"}, "ELEVENLABS_WEBHOOK_SECRET"),
+    ({"agent_tools_secret": None}, "AGENT_TOOLS_SECRET"),
+    ({"agent_tools_secret": "short"}, "AGENT_TOOLS_SECRET"),
 ])
 def test_production_refuses_unsafe_configuration(overrides, message):
     good = {"app_env": "prod", "secret_key": "k" * 48, "database_url": "postgresql+psycopg://u@h/db",
-            "allowed_origins": "https://navaia.example.com", "allowed_call_countries": "US,CA"}
+            "allowed_origins": "https://navaia.example.com", "allowed_call_countries": "US,CA",
+            "public_base_url": "https://navaia.example.com", "elevenlabs_webhook_secret": "w" * 32,
+            "agent_tools_secret": "t" * 32}
     Settings(**good).check_production()  # the good one passes
     with pytest.raises(ConfigError, match=message):
         Settings(**{**good, **overrides}).check_production()

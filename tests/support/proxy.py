@@ -14,17 +14,45 @@ sync API) can drive it. Loopback only.
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections import Counter
 from pathlib import Path
 
-from tests.support.servers import free_port
+from tests.support.servers import ROOT, free_port
 
 # The Caddyfile's `@backend path /api/* /_event /_event/* /_upload /_upload/* /ping`.
 BACKEND_EXACT = ("/_event", "/_upload", "/ping")
 BACKEND_PREFIXES = ("/api/", "/_event/", "/_upload/")
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
               "transfer-encoding", "upgrade", "host"}
+
+
+def caddy_headers(caddyfile: Path = ROOT / "Caddyfile") -> list[tuple[str, str | None, bool]]:
+    """The Caddyfile's `header { ... }` block as (name, value or None to remove, only if missing): the proxy
+    applies exactly what Caddy is told to, so the two cannot drift apart."""
+    text = caddyfile.read_text()
+    block = re.search(r"^\s*header \{\n(.*?)^\s*\}", text, re.S | re.M)
+    rules = []
+    for line in (block.group(1).splitlines() if block else []):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("-"):
+            rules.append((line[1:], None, False))
+            continue
+        name, _, value = line.partition(" ")
+        only_if_missing = name.startswith("?")
+        rules.append((name.lstrip("?"), value.strip().strip('"'), only_if_missing))
+    return rules
+
+
+def _apply_caddy_headers(headers) -> None:
+    for name, value, only_if_missing in caddy_headers():
+        if value is None:
+            headers.popall(name, None)
+        elif not (only_if_missing and name in headers):
+            headers[name] = value
 
 
 class FrontProxy:
@@ -93,7 +121,14 @@ class FrontProxy:
         from aiohttp import web
 
         self._client = aiohttp.ClientSession(auto_decompress=False, timeout=aiohttp.ClientTimeout(total=60))
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        @web.middleware
+        async def security_headers(request, handler):
+            response = await handler(request)
+            if not isinstance(response, web.WebSocketResponse):
+                _apply_caddy_headers(response.headers)
+            return response
+
+        app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[security_headers])
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
