@@ -38,6 +38,9 @@ class AuthSession(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=utc_column())
     revoked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     client: str = Field(default="", max_length=120)
+    # SHA-256 of the browser's User-Agent at sign-in (web sessions): the cookie is readable by scripts
+    # (Reflex cannot make it HttpOnly), so a copied cookie only works from the same kind of browser.
+    agent_hash: str = Field(default="", max_length=64)
 
 
 class LoginThrottle(SQLModel, table=True):

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from pwdlib import PasswordHash
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlmodel import Session, func, select
 
@@ -218,6 +220,9 @@ def update_user(*, session: Session, actor: User, user_id: int, role: str | None
             raise ValidationFailed(f"Role must be one of: {', '.join(ROLES)}.", field="role")
         if user.id == actor.id and role != "admin":
             raise ValidationFailed("You cannot remove your own admin role.", field="role")
+        if role != user.role:
+            # a token taken before the change must not carry the new rights: every session signs in again
+            revoke_all_sessions(session=session, user_id=user.id)
         user.role = role
     if is_active is not None:
         if user.id == actor.id and not is_active:
@@ -272,27 +277,25 @@ def lock_duration(failures: int, free: int, cap: timedelta) -> timedelta | None:
 
 
 def _record_failure(session: Session, keys, now: datetime) -> None:
-    for attempt in (1, 2):
-        try:
-            for key, free, cap in keys:
-                row = session.get(LoginThrottle, key)
-                if row is None:
-                    row = LoginThrottle(key=key, failures=0, last_failure_at=now)
-                elif now - row.last_failure_at > FAILURE_MEMORY:
-                    row.failures = 0
-                row.failures += 1
-                row.last_failure_at = now
-                lock = lock_duration(row.failures, free, cap)
-                if lock is not None:
-                    row.locked_until = now + lock
-                session.add(row)
-            session.flush()
-            return
-        except sa.exc.IntegrityError:
-            # Another request inserted the same key first: start again on the row it created.
-            session.rollback()
-            if attempt == 2:
-                raise
+    """Count one more failure on each key, atomically: one INSERT ... ON CONFLICT DO UPDATE ... RETURNING a
+    key, so concurrent failures all count (a read-modify-write lost some of them under load)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    table = LoginThrottle.__table__
+    for key, free, cap in keys:
+        stmt = insert(table).values(key=key, failures=1, last_failure_at=now, locked_until=None)
+        forgotten = table.c.last_failure_at < now - FAILURE_MEMORY  # a quiet hour starts the count again
+        stmt = stmt.on_conflict_do_update(index_elements=[table.c.key], set_={
+            "failures": sa.case((forgotten, 1), else_=table.c.failures + 1),
+            "last_failure_at": now,
+        }).returning(table.c.failures)
+        failures = session.execute(stmt).scalar_one()
+        lock = lock_duration(failures, free, cap)
+        if lock is not None:
+            until = now + lock
+            session.execute(sa.update(table).where(table.c.key == key).values(locked_until=sa.case(
+                (sa.or_(table.c.locked_until.is_(None), table.c.locked_until < until), until),
+                else_=table.c.locked_until)))
 
 
 def _clear_failures(session: Session, key: str) -> None:
@@ -330,25 +333,33 @@ def authenticate(*, session: Session, email: str, password: str, client: str = "
 # --- sessions ----------------------------------------------------------------------------------
 
 
+def agent_hash(user_agent: str | None) -> str:
+    return hashlib.sha256((user_agent or "").encode("utf-8", "replace")).hexdigest()
+
+
 def start_session(*, session: Session, user: User, kind: str = "web", client: str = "",
-                  replaces: str | None = None) -> str:
-    """A new random token for this sign-in (the one it replaces is revoked); returns the token."""
+                  replaces: str | None = None, user_agent: str | None = None) -> str:
+    """A new random token for this sign-in (the one it replaces is revoked); returns the token.
+
+    A web session is bound to `user_agent` (its hash): resolve_session refuses the token from another."""
     settings = get_settings()
     if replaces:
         end_session(session=session, token=replaces)
     token = secrets.token_urlsafe(32)
     now = utcnow()
     lifetime = timedelta(hours=settings.api_token_hours if kind == "api" else settings.session_absolute_hours)
+    bound = agent_hash(user_agent) if kind == "web" and user_agent is not None else ""
     session.add(AuthSession(token_hash=_token_hash(token), user_id=user.id, kind=kind, created_at=now,
-                            last_seen_at=now, expires_at=now + lifetime, client=client[:120]))
+                            last_seen_at=now, expires_at=now + lifetime, client=client[:120], agent_hash=bound))
     session.flush()
     log.info("auth.session_started", user_id=user.id, kind=kind)
     return token
 
 
 def resolve_session(*, session: Session, token: str | None, kind: str | None = None,
-                    touch: bool = True) -> User | None:
-    """The active user behind a token, or None when it is unknown, revoked, idle or expired."""
+                    touch: bool = True, user_agent: str | None = None) -> User | None:
+    """The active user behind a token, or None when it is unknown, revoked, idle or expired, or when a web
+    session bound to one browser (its User-Agent hash) is presented with another `user_agent`."""
     if not token or len(token) > 200:
         return None
     row = session.exec(select(AuthSession).where(AuthSession.token_hash == _token_hash(token))).first()
@@ -357,6 +368,9 @@ def resolve_session(*, session: Session, token: str | None, kind: str | None = N
     now = utcnow()
     idle = timedelta(minutes=get_settings().session_idle_minutes)
     if row.expires_at <= now or (row.kind == "web" and now - row.last_seen_at > idle):
+        return None
+    if row.agent_hash and not hmac.compare_digest(row.agent_hash, agent_hash(user_agent)):
+        log.warning("auth.session_agent_mismatch", user_id=row.user_id)
         return None
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import reflex as rx
 
 from navaia_app.auth import service
-from navaia_app.auth.state import AuthState, actor, authenticated, field_errors
+from navaia_app.auth.state import AuthState, browser_user_agent, actor, authenticated, field_errors
 from navaia_app.core.db import session_scope
 from navaia_app.core.errors import DomainError
 from navaia_app.core.redis import redis_available
@@ -114,7 +114,7 @@ class SettingsState(AuthState):
                                         new=str(form_data.get("new_password", "")))
                 # Every session was revoked; keep this one signed in with a fresh token.
                 self.session_token = service.start_session(session=session, user=user, kind="web",
-                                                           client=self._client())
+                                                           client=self._client(), user_agent=browser_user_agent(self))
         except DomainError as exc:
             errors = field_errors(exc)
             self.password_errors = {("new_password" if k == "password" else k): v for k, v in errors.items()}

@@ -30,6 +30,14 @@ def actor() -> User:
     return user
 
 
+def browser_user_agent(state) -> str:
+    """The browser's User-Agent (of its websocket): web sessions are bound to it (auth.service)."""
+    try:
+        return state.router.headers.user_agent or ""
+    except Exception:
+        return ""
+
+
 def _signed_out():
     return [rx.remove_cookie(COOKIE, {"path": "/"}), rx.redirect(routes.LOGIN)]
 
@@ -43,7 +51,7 @@ def authenticated(fn=None, *, admin: bool = False, touch: bool = True):
         def _resolve(self):
             with session_scope() as session:
                 user = service.resolve_session(session=session, token=self.session_token, kind="web",
-                                               touch=touch)
+                                               touch=touch, user_agent=browser_user_agent(self))
             if user is None:
                 return None, _signed_out()
             if admin and user.role != "admin":
@@ -160,7 +168,8 @@ class AuthState(rx.State):
     def require_login(self):
         """on_load of every protected page: no valid session, no page."""
         with session_scope() as session:
-            user = service.resolve_session(session=session, token=self.session_token, kind="web")
+            user = service.resolve_session(session=session, token=self.session_token, kind="web",
+                                           user_agent=browser_user_agent(self))
         if user is None:
             self._clear_user()
             return _signed_out()
@@ -171,7 +180,8 @@ class AuthState(rx.State):
         """on_load of login/register: signed-in people go to the dashboard."""
         self.auth_error, self.auth_field_errors = "", {}
         with session_scope() as session:
-            user = service.resolve_session(session=session, token=self.session_token, kind="web")
+            user = service.resolve_session(session=session, token=self.session_token, kind="web",
+                                           user_agent=browser_user_agent(self))
             mode = service.signup_mode(session=session)
         self.signup_open = mode != "closed"
         self.signup_needs_setup_token = mode == "setup"
@@ -188,7 +198,8 @@ class AuthState(rx.State):
             with session_scope() as session:
                 user = service.authenticate(session=session, email=email, password=password, client=self._client())
                 self.session_token = service.start_session(session=session, user=user, kind="web",
-                                                           client=self._client(), replaces=self.session_token)
+                                                           client=self._client(), replaces=self.session_token,
+                                                           user_agent=browser_user_agent(self))
                 self._load_user(user)
         except DomainError as exc:
             self.auth_error = exc.message
@@ -205,7 +216,8 @@ class AuthState(rx.State):
                                         name=str(form_data.get("name", "")),
                                         setup_token=str(form_data.get("setup_token", "")))
                 self.session_token = service.start_session(session=session, user=user, kind="web",
-                                                           client=self._client(), replaces=self.session_token)
+                                                           client=self._client(), replaces=self.session_token,
+                                                           user_agent=browser_user_agent(self))
                 self._load_user(user)
         except DomainError as exc:
             self.auth_field_errors = field_errors(exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -11,6 +12,7 @@ import reflex as rx
 from navaia_app.auth.state import AuthState, actor, authenticated, field_errors
 from navaia_app.campaigns import service
 from navaia_app.campaigns.models import DEFAULTS, RETRYABLE_OUTCOMES, WEEKDAYS, CampaignIn, CampaignPatch
+from navaia_app.core import uploads
 from navaia_app.core.csvfile import MAX_UPLOAD_BYTES, check_upload_size
 from navaia_app.core.db import session_scope
 from navaia_app.core.errors import DomainError, ValidationFailed
@@ -140,7 +142,7 @@ class CampaignsState(DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin, PagedMi
     audience_preview: str = ""
     csv_summary: str = ""
     csv_problems: list[dict[str, str]] = []
-    _csv_content: bytes = b""
+    _csv_file: str = ""  # core.uploads name of the uploaded call list (the file, not its bytes, in state)
     _csv_name: str = ""
 
 
@@ -234,7 +236,8 @@ class CampaignsState(DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin, PagedMi
         self.form_values, self.form_errors = {}, {}
         self.audience_type, self.days, self.retry_on = "all", DEFAULTS.days, DEFAULTS.retry_outcomes
         self.picked_ids, self.pick_search, self.pick_rows = [], "", []
-        self.csv_summary, self.csv_problems, self._csv_content, self._csv_name = "", [], b"", ""
+        uploads.discard(self._csv_file)
+        self.csv_summary, self.csv_problems, self._csv_file, self._csv_name = "", [], "", ""
         self.audience_preview = ""
 
     @rx.event
@@ -373,11 +376,14 @@ class CampaignsState(DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin, PagedMi
         content = await files[0].read(MAX_UPLOAD_BYTES + 1)
         try:
             check_upload_size(content)
-            parsed = service.parse_audience_csv(content)
+            # parsing up to 20 MB takes a while: in a thread, not on the event loop every tab shares
+            parsed = await asyncio.to_thread(service.parse_audience_csv, content)
         except DomainError as exc:
             self.form_errors = {**self.form_errors, "audience": exc.message}
             return
-        self._csv_content, self._csv_name = content, files[0].name or "list.csv"
+        uploads.discard(self._csv_file)
+        self._csv_file = await asyncio.to_thread(uploads.stash, content)
+        self._csv_name = files[0].name or "list.csv"
         self.form_errors = {k: v for k, v in self.form_errors.items() if k != "audience"}
         self.csv_summary = (f"{self._csv_name}: {len(parsed.rows):,} rows; variables: "
                             f"{', '.join(parsed.columns) or 'none'}")
@@ -385,7 +391,7 @@ class CampaignsState(DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin, PagedMi
 
     @rx.event
     @authenticated
-    def save(self, form_data: dict):
+    async def save(self, form_data: dict):
         values = {k: str(form_data.get(k, "") or "") for k in (
             "name", "purpose", "calls_per_second", "max_concurrent_calls", "max_attempts", "retry_spacing_minutes",
             "calling_window_start", "calling_window_end", "start_at", "variables")}
@@ -401,7 +407,7 @@ class CampaignsState(DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin, PagedMi
                 start_at = local.replace(tzinfo=business_zone())
             audience = self._audience()
             if audience["type"] == "csv":
-                if not self._csv_content and not (self.editing_id and self.csv_summary):
+                if not self._csv_file and not (self.editing_id and self.csv_summary):
                     raise ValidationFailed("Upload a CSV file with the customers to call.", field="audience")
                 audience = None  # set from the file below
             fields = dict(
@@ -409,18 +415,28 @@ class CampaignsState(DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin, PagedMi
                 **{key: values[key] or default for key, default in _default_form().items()},
                 calling_days=list(self.days), retry_on=list(self.retry_on), start_at=start_at, variables=variables,
             )
-            with session_scope() as session:
-                if self.editing_id:
-                    patch = CampaignPatch(**fields, **({"audience": audience} if audience else {}))
-                    campaign = service.update_campaign(session=session, campaign_id=self.editing_id, patch=patch)
-                else:
-                    campaign = service.create_campaign(
-                        session=session, campaign_in=CampaignIn(**fields, audience=audience or {"type": "all"}),
-                        created_by_id=actor().id)
-                if self.audience_type == "csv" and self._csv_content:
-                    service.set_csv_audience(session=session, campaign_id=campaign.id, content=self._csv_content,
-                                             file_name=self._csv_name)
-                name, campaign_id = campaign.name, campaign.id
+            editing_id, csv_file, csv_name = self.editing_id, self._csv_file, self._csv_name
+            use_csv = self.audience_type == "csv" and bool(csv_file)
+
+            def store() -> tuple[str, int]:
+                with session_scope() as session:
+                    if editing_id:
+                        patch = CampaignPatch(**fields, **({"audience": audience} if audience else {}))
+                        campaign = service.update_campaign(session=session, campaign_id=editing_id, patch=patch)
+                    else:
+                        campaign = service.create_campaign(
+                            session=session, campaign_in=CampaignIn(**fields, audience=audience or {"type": "all"}),
+                            created_by_id=actor().id)
+                    if use_csv:
+                        content = uploads.read(csv_file)
+                        if content is None:
+                            raise ValidationFailed("The uploaded file is gone; upload it again.", field="audience")
+                        service.set_csv_audience(session=session, campaign_id=campaign.id, content=content,
+                                                 file_name=csv_name)
+                    return campaign.name, campaign.id
+
+            # a call list of up to 20 MB is parsed and stored here: in a thread, not on the event loop
+            name, campaign_id = await asyncio.to_thread(store)
         except DomainError as exc:
             self.form_errors = field_errors(exc)
             return
@@ -429,7 +445,8 @@ class CampaignsState(DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin, PagedMi
             return
         message = f"Saved {name}." if self.editing_id else f"Created the draft {name}."
         self.form_open, self.form_errors = False, {}
-        self._csv_content = b""
+        uploads.discard(self._csv_file)
+        self._csv_file = ""
         self._reload()
         return [rx.toast.success(message), rx.redirect(f"/campaigns/{campaign_id}")] if not self.editing_id \
             else rx.toast.success(message)

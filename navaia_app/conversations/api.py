@@ -166,7 +166,8 @@ def signed_in_viewer(
     if credentials is not None and credentials.scheme.lower() == "bearer":
         user = auth_service.resolve_session(session=session, token=credentials.credentials, kind="api")
     else:
-        user = auth_service.resolve_session(session=session, token=request.cookies.get(COOKIE), kind="web")
+        user = auth_service.resolve_session(session=session, token=request.cookies.get(COOKIE), kind="web",
+                                            user_agent=request.headers.get("user-agent", ""))
     if user is None:
         raise HTTPException(401, "Sign in to use this.", headers={"WWW-Authenticate": "Bearer"})
     return user

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import reflex as rx
@@ -196,9 +197,15 @@ class CustomersState(DeleteConfirmMixin, LivePageMixin, PagedMixin, SearchMixin,
             self.import_error = "Choose a CSV file first."
             return
         content = await files[0].read(MAX_UPLOAD_BYTES + 1)
-        try:
+
+        def run_import():
+            check_upload_size(content)
             with session_scope() as session:
-                report = service.import_customers_csv(session=session, content=content)
+                return service.import_customers_csv(session=session, content=content)
+
+        try:
+            # parsing and inserting up to 20 MB of rows: in a thread, not on the event loop every tab shares
+            report = await asyncio.to_thread(run_import)
         except DomainError as exc:
             self.import_error = exc.message
             return
