@@ -28,9 +28,11 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for path in (ROOT, ROOT / "bench"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
 
+from _shared.reflex_client import PageEvents  # noqa: E402
 from tests.support.servers import AppProcess, OwnRedis, app_env  # noqa: E402
 
 SECRET = "flood-webhook-secret-0123456789"
@@ -48,59 +50,6 @@ def _describe(values: list[float]) -> str:
             f"{_percentile(values, 0.99) * 1000:7.1f} ms  max {max(values) * 1000:7.1f} ms")
 
 
-class PageEvents:
-    """A minimal Reflex client: one websocket, events sent the way the browser sends them."""
-
-    def __init__(self, base_url: str):
-        self.base_url = base_url
-        self.token = str(uuid.uuid4())
-        self.updates: asyncio.Queue = asyncio.Queue()
-        self.pongs: asyncio.Queue = asyncio.Queue()
-
-    async def connect(self) -> None:
-        import socketio
-
-        import navaia_app.navaia_app  # noqa: F401  (registers the states)
-        from navaia_app.auth.state import AuthState
-
-        self.handler = f"{AuthState.get_full_name()}.open_public_page"
-        self.sio = socketio.AsyncClient(reconnection=False)
-
-        from rxconfig import config
-
-        self.namespace = config.get_event_namespace()
-
-        @self.sio.on("event", namespace=self.namespace)
-        async def _update(data):
-            await self.updates.put(data)
-
-        @self.sio.on("ping", namespace=self.namespace)  # Reflex answers a ping with a "ping" event saying "pong"
-        async def _pong(data):
-            await self.pongs.put(data)
-
-        await self.sio.connect(f"{self.base_url}?token={self.token}", socketio_path="/_event",
-                               namespaces=[self.namespace], transports=["websocket"], wait_timeout=30)
-
-    async def event(self) -> float:
-        started = time.perf_counter()
-        await self.sio.emit("event", {"name": self.handler, "payload": {}, "token": self.token,
-                                      "router_data": {"pathname": "/login", "query": {}, "asPath": "/login"}},
-                            namespace=self.namespace)
-        while True:  # an event may send several updates; the last one says final
-            update = await asyncio.wait_for(self.updates.get(), 30)
-            if not isinstance(update, dict) or update.get("final", True):
-                return time.perf_counter() - started
-
-    async def ping(self) -> float:
-        started = time.perf_counter()
-        await self.sio.emit("ping", namespace=self.namespace)
-        await asyncio.wait_for(self.pongs.get(), 30)
-        return time.perf_counter() - started
-
-    async def close(self) -> None:
-        await self.sio.disconnect()
-
-
 async def _probe(base_url: str, seconds: float) -> dict[str, list[float]]:
     import logging
 
@@ -110,11 +59,14 @@ async def _probe(base_url: str, seconds: float) -> dict[str, list[float]]:
 
     client = PageEvents(base_url)
     await client.connect()
+    handler = client.handler("AuthState", "open_public_page")
     results: dict[str, list[float]] = {"page event": [], "websocket ping": [], "GET /api/health": []}
     async with httpx.AsyncClient(timeout=30) as http:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            results["page event"].append(await client.event())
+            started = time.perf_counter()
+            await client.event(handler, {}, path="/login")
+            results["page event"].append(time.perf_counter() - started)
             results["websocket ping"].append(await client.ping())
             started = time.perf_counter()
             assert (await http.get(f"{base_url}/api/health")).status_code == 200

@@ -194,9 +194,11 @@ class AppProcess(_Process):
     def __init__(self, database_url: str, redis_url: str, *, port: int | None = None, **extra: str):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = app_env(database_url, redis_url, BACKEND_PORT=str(self.port), PUBLIC_BASE_URL=self.url,
-                      GRANIAN_LOG_LEVEL="warning", REFLEX_ENV_MODE="prod", REFLEX_SKIP_COMPILE="true",
-                      REFLEX_BACKEND_ONLY="true", **extra)
+        # `extra` may override any of these (a production check sets an https PUBLIC_BASE_URL, APP_ENV=prod)
+        env = app_env(database_url, redis_url, **{"BACKEND_PORT": str(self.port), "PUBLIC_BASE_URL": self.url,
+                                                  "GRANIAN_LOG_LEVEL": "warning", "REFLEX_ENV_MODE": "prod",
+                                                  "REFLEX_SKIP_COMPILE": "true", "REFLEX_BACKEND_ONLY": "true",
+                                                  **extra})
         env.pop("PORT", None)
         self.env = env
         self.start()
