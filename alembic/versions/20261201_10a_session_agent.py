@@ -1,7 +1,7 @@
 """security: web sessions remember a hash of the browser's user agent (a stolen cookie is worth less)
 
 Revision ID: 10a_session_agent
-Revises: 9a_integrations
+Revises: 9b_outreach
 Create Date: 2026-12-01 12:00:00
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ import sqlmodel
 
 
 revision: str = '10a_session_agent'
-down_revision: Union[str, None] = '9a_integrations'
+down_revision: Union[str, None] = '9b_outreach'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

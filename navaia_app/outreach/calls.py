@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import event
 from sqlmodel import Session, select
 
 from navaia_app.core import live
 from navaia_app.core.call_tokens import issue_call_token
+from navaia_app.core.db import lock_until_commit
 from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
 from navaia_app.core.logging import get_logger, mask_phone
 from navaia_app.core.types import utcnow
@@ -161,6 +163,9 @@ def call_customer_now(*, session: Session, customer_id: int, requested_by_id: in
 
     Raises NotFound (no such customer), Conflict (on the do-not-call list, in a country not allowed,
     already on a call or waiting for one), ValidationFailed (a number that cannot be called)."""
+    # SQLite: take the write lock before the checks (a second writer would otherwise fail on a stale
+    # snapshot); PostgreSQL: one "Call now" per customer at a time, the index below being the guarantee
+    lock_until_commit(session, f"call_now:{customer_id}", sqlite_table="campaign_calls")
     customer = session.get(Customer, customer_id)
     if customer is None:
         raise NotFound(f"Customer {customer_id} not found.")
@@ -176,8 +181,14 @@ def call_customer_now(*, session: Session, customer_id: int, requested_by_id: in
         CampaignCall.status == "pending").limit(1)).first()
     if busy is not None or waiting is not None:
         raise Conflict(f"{customer.name} is already being called.", field="customer_id")
-    return request_call(session=session, request=OutboundRequest(
-        customer_id=customer_id, purpose="call_now", requested_by_id=requested_by_id))
+    try:
+        return request_call(session=session, request=OutboundRequest(
+            customer_id=customer_id, purpose="call_now", requested_by_id=requested_by_id))
+    except sa.exc.IntegrityError:
+        # the partial unique index uq_campaign_calls_one_open_call_now: a second open "Call now" that got
+        # past the checks (no savepoint here: its release would fire the after-commit kick too early)
+        session.rollback()
+        raise Conflict(f"{customer.name} is already being called.", field="customer_id") from None
 
 
 def hang_up_call(*, session: Session, campaign_call_id: int) -> CampaignCall:

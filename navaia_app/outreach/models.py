@@ -12,6 +12,10 @@ from sqlmodel import Field, SQLModel
 from navaia_app.core.types import utc_column, utcnow
 
 
+# A "Call now" that is still waiting or on the line (outcomes.OPEN_CALL_STATUSES, written out for the index).
+OPEN_CALL_NOW = "purpose = 'call_now' AND status IN ('pending', 'queued', 'ringing', 'in_progress')"
+
+
 class CampaignCall(SQLModel, table=True):
     """One outbound call to one customer, for a purpose: a campaign's call (`purpose` "campaign",
     `campaign_id` set), a one-off "Call now" ("call_now"), a booking reminder ("reminder",
@@ -24,6 +28,9 @@ class CampaignCall(SQLModel, table=True):
         sa.Index("ix_campaign_calls_due", "status", "next_attempt_at"),
         sa.Index("ix_campaign_calls_campaign_status_due", "campaign_id", "status", "next_attempt_at"),
         sa.UniqueConstraint("request_key", name="uq_campaign_calls_request_key"),
+        # "Call now" rings once: one open call_now per customer, whatever races (migration 10b)
+        sa.Index("uq_campaign_calls_one_open_call_now", "customer_id", unique=True,
+                 postgresql_where=sa.text(OPEN_CALL_NOW), sqlite_where=sa.text(OPEN_CALL_NOW)),
     )
 
     id: int | None = Field(default=None, primary_key=True)
