@@ -71,6 +71,10 @@ class Stack:
         self.tmp = Path(tempfile.mkdtemp(prefix="navaia-security-"))
         self.pg = OwnPostgres().init()
         self.redis = OwnRedis().start()
+        from tests.support import elevenlabs_api
+
+        self._standin = elevenlabs_api.serve()
+        self.history = next(self._standin)  # ElevenLabs' conversation history, whose webhooks may get lost
         self.static = self.tmp / "static"
         self.static.mkdir()
         (self.static / "index.html").write_text("<!doctype html><title>Navaia</title>")
@@ -78,7 +82,9 @@ class Stack:
                     "ELEVENLABS_WEBHOOK_SECRET": WEBHOOK_SECRET, "AGENT_TOOLS_SECRET": TOOLS_SECRET,
                     "TRUSTED_PROXIES": "127.0.0.1", "ALLOWED_CALL_COUNTRIES": "US",
                     "MEDIA_DIR": str(self.tmp / "media"), "TELEPHONY_PROVIDER": "simulated",
-                    "LOG_LEVEL": "INFO", "REFLEX_REDIS_URL": self.redis.url}
+                    "LOG_LEVEL": "INFO", "REFLEX_REDIS_URL": self.redis.url,
+                    "ELEVENLABS_API_BASE_URL": self.history.url, "ELEVENLABS_API_KEY": elevenlabs_api.API_KEY,
+                    "ELEVENLABS_AGENT_ID": elevenlabs_api.AGENT_ID, "ELEVENLABS_SYNC_SECONDS": "300"}
         self.cli("migrate")
         self.app = AppProcess(self.pg.url, self.redis.url, **self.env).wait()
         self.proxy = FrontProxy([self.app.url], static_root=self.static).start()
@@ -103,6 +109,7 @@ class Stack:
         self.app.stop()
         self.redis.remove()
         self.pg.remove()
+        self._standin.close()
 
 
 def _client(address: str = "127.0.0.1") -> httpx.Client:
@@ -348,6 +355,29 @@ def main() -> int:
             return f"4 simultaneous requests: {codes}, 1 call"
 
         call_now_twice()
+
+        @finding("backstop: a call whose post-call webhook never came still reaches the inbox, once")
+        def backstop() -> str:
+            from navaia_app.core.signing import post_signed_event
+            from tests.conversations.conftest import ticket_call
+
+            ids = [stack.history.add(ticket_call(f"conv_check_{n}", issue_summary=f"Lost {n}")["data"]) for n in range(2)]
+            delivered, lost = stack.history.post_call_webhooks(drop=lambda cid: cid == ids[1])[0], ids[1]
+            assert post_signed_event(f"{app.url}/api/webhooks/elevenlabs", delivered, WEBHOOK_SECRET).status_code == 200
+            run = subprocess.run(
+                [sys.executable, "-c", "from navaia_app.jobs.tasks import sync_elevenlabs_conversations as s; print(s())"],
+                cwd=ROOT, env=app_env(stack.pg.url, stack.redis.url, **stack.env), capture_output=True, text=True,
+                timeout=120)
+            assert run.returncode == 0, run.stderr[-300:]
+            stored = [cid for (cid,) in stack.sql("SELECT external_id FROM webhook_events WHERE external_id LIKE 'conv_check_%'")]
+            assert sorted(stored) == sorted(ids), f"inbox after the backstop: {stored}"
+            late = stack.history.post_call_webhooks(drop=lambda cid: cid != lost)[0]
+            again = post_signed_event(f"{app.url}/api/webhooks/elevenlabs", late, WEBHOOK_SECRET)
+            assert again.json().get("status") == "duplicate", again.text[:200]
+            return (f"2 calls, 1 webhook lost: the backstop run {run.stdout.strip().splitlines()[-1]}; the late "
+                    "webhook is a duplicate")
+
+        backstop()
 
         @finding("8. login failures count atomically")
         def counters() -> str:
