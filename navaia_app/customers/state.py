@@ -199,7 +199,6 @@ class CustomersState(DeleteConfirmMixin, LivePageMixin, PagedMixin, SearchMixin,
         content = await files[0].read(MAX_UPLOAD_BYTES + 1)
 
         def run_import():
-            check_upload_size(content)
             with session_scope() as session:
                 return service.import_customers_csv(session=session, content=content)
 
