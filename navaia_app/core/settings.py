@@ -149,6 +149,11 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown IANA time zone {value!r}") from exc
         return value
 
+    @field_validator("telephony_provider")
+    @classmethod
+    def _provider_name(cls, value: str) -> str:
+        return value.strip().lower()
+
     @field_validator("allowed_call_countries")
     @classmethod
     def _known_countries(cls, value: str) -> str:

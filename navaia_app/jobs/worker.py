@@ -167,6 +167,13 @@ def run_worker(burst: bool = False, *, queues: Sequence[str] = QUEUE_NAMES) -> i
     """
     configure_logging()
     settings = get_settings()
+    from navaia_app.telephony import get_provider
+
+    try:  # a misspelt TELEPHONY_PROVIDER stops the worker now, not its first call
+        get_provider()
+    except ValueError as exc:
+        log.error("worker.telephony_provider_unknown", error=str(exc))
+        return 2
     url = settings.redis_url
     where = describe_redis(url)
     queues = list(queues)

@@ -148,6 +148,13 @@ def test_auth_errors_pause_the_campaign_and_unknown_names_are_refused(test_carri
         PlacementError("exploded", "no such kind")
 
 
+def test_a_worker_with_an_unknown_provider_stops_at_once(campaign_env, set_env):  # noqa: F811
+    from navaia_app.jobs.worker import run_worker
+
+    set_env(TELEPHONY_PROVIDER="Nobody")
+    assert run_worker(burst=True) == 2
+
+
 def test_call_now_through_a_registered_provider(test_carrier, make_customers):
     (customer_id,) = make_customers(1)
     with session_scope() as session:
