@@ -153,26 +153,38 @@ def _bucket(session: Session, column):
     return sa.cast(func.strftime("%s", column), sa.Integer) / BUCKET_SECONDS
 
 
-def answer_heatmap(*, session: Session, scope: Scope) -> list[dict[str, Any]]:
-    """Dialled and answered attempts by weekday x hour of the customer's local time: when to call.
-
-    Grouped in SQL by (customer zone, 15-minute UTC bucket), then each bucket is turned into local time
-    here, with zoneinfo, so DST and half-hour zones come out right on both databases."""
-    bucket = _bucket(session, A.placed_at).label("bucket")
+def _heat_rows(session: Session, scope: Scope) -> list[tuple[int, int, int, int]]:
+    """(weekday 0 = Monday, local hour, dialled, answered) groups."""
     answered = func.sum(sa.case((A.outcome == ANSWERED, 1), else_=0))
-    rows = session.exec(
-        select(Customer.timezone, bucket, func.count(), answered)
-        .select_from(A).join(CampaignCall, CampaignCall.id == A.campaign_call_id)
-        .join(Customer, Customer.id == CampaignCall.customer_id)
-        .where(*scope.attempts()).group_by(Customer.timezone, bucket)).all()
+    joined = (lambda query: query.select_from(A).join(CampaignCall, CampaignCall.id == A.campaign_call_id)
+              .join(Customer, Customer.id == CampaignCall.customer_id).where(*scope.attempts()))
     default = get_settings().business_timezone
-    grid = [[[0, 0] for _hour in range(24)] for _day in range(7)]
-    for zone_name, number, dialled, picked_up in rows:
+    if session.get_bind().dialect.name == "postgresql":
+        # PostgreSQL converts each instant to the customer's wall clock itself (its tz database, DST included).
+        local = func.timezone(func.coalesce(Customer.timezone, default), A.placed_at)
+        weekday = sa.cast(sa.extract("isodow", local), sa.Integer).label("weekday")
+        hour = sa.cast(sa.extract("hour", local), sa.Integer).label("hour")
+        rows = session.exec(joined(select(weekday, hour, func.count(), answered)).group_by(weekday, hour)).all()
+        return [(int(day) - 1, int(h), dialled, int(picked or 0)) for day, h, dialled, picked in rows]
+    # SQLite has no time zones: group by (zone, 15-minute UTC bucket), convert each bucket here.
+    bucket = _bucket(session, A.placed_at).label("bucket")
+    rows = session.exec(joined(select(Customer.timezone, bucket, func.count(), answered))
+                        .group_by(Customer.timezone, bucket)).all()
+    out = []
+    for zone_name, number, dialled, picked in rows:
         local = datetime.fromtimestamp(int(number) * BUCKET_SECONDS, timezone.utc).astimezone(
             zone_named(zone_name or default))
-        cell = grid[local.weekday()][local.hour]
-        cell[0] += dialled
-        cell[1] += int(picked_up or 0)
+        out.append((local.weekday(), local.hour, dialled, int(picked or 0)))
+    return out
+
+
+def answer_heatmap(*, session: Session, scope: Scope) -> list[dict[str, Any]]:
+    """Dialled and answered attempts by weekday x hour of the customer's local time at the moment the call
+    was placed (their zone, else the business zone; DST and half-hour zones included): when to call."""
+    grid = [[[0, 0] for _hour in range(24)] for _day in range(7)]
+    for day, hour, dialled, picked_up in _heat_rows(session, scope):
+        grid[day][hour][0] += dialled
+        grid[day][hour][1] += picked_up
     return [{"weekday": WEEKDAYS[day], "hour": hour, "dialled": cell[0], "answered": cell[1],
              "answer_rate": round(cell[1] / cell[0], 4) if cell[0] else None}
             for day in range(7) for hour, cell in enumerate(grid[day])]
@@ -255,15 +267,22 @@ def evaluations(*, session: Session, scope: Scope) -> dict[str, Any]:
         conditions.append(E.occurred_at >= scope.start)
     if scope.end is not None:
         conditions.append(E.occurred_at < scope.end)
-    rows = session.exec(select(E.criterion, E.result, bucket, func.count()).where(*conditions)
-                        .group_by(E.criterion, E.result, bucket)).all()
     zone = business_zone()
+    if session.get_bind().dialect.name == "postgresql":
+        day = func.date(func.timezone(zone.key, E.occurred_at)).label("day")
+        grouped = [(c, r, d.isoformat(), n) for c, r, d, n in session.exec(
+            select(E.criterion, E.result, day, func.count()).where(*conditions)
+            .group_by(E.criterion, E.result, day)).all()]
+    else:
+        grouped = [(c, r, datetime.fromtimestamp(int(b) * BUCKET_SECONDS, timezone.utc).astimezone(zone).date()
+                    .isoformat(), n) for c, r, b, n in session.exec(
+            select(E.criterion, E.result, bucket, func.count()).where(*conditions)
+            .group_by(E.criterion, E.result, bucket)).all()]
     overall: dict[str, dict[str, int]] = {}
     daily: dict[tuple[str, str], dict[str, int]] = {}
-    for criterion, result, number, count in rows:
-        day = datetime.fromtimestamp(int(number) * BUCKET_SECONDS, timezone.utc).astimezone(zone).date().isoformat()
+    for criterion, result, day_text, count in grouped:
         for target in (overall.setdefault(criterion, {"success": 0, "failure": 0, "unknown": 0}),
-                       daily.setdefault((day, criterion), {"success": 0, "failure": 0, "unknown": 0})):
+                       daily.setdefault((day_text, criterion), {"success": 0, "failure": 0, "unknown": 0})):
             target[result if result in target else "unknown"] += count
     return {
         "criteria": [{"criterion": name, **counts} for name, counts in sorted(overall.items())],

@@ -45,6 +45,7 @@ MAX_REASON = 500
 EVALUATION_RESULTS = ("success", "failure", "unknown")
 GOAL_OUTCOMES = ("booking_created", "ticket_created")
 TRANSFER_TOOLS = ("transfer_to_number",)  # ElevenLabs' system tool that hands the call to a phone number
+VOICEMAIL_TOOLS = ("voicemail_detection",)  # ElevenLabs' system tool the agent calls on meeting a machine
 PRIORITY_WORDS = {"low": "low", "minor": "low", "medium": "medium", "normal": "medium", "moderate": "medium",
                   "high": "high", "important": "high", "urgent": "urgent", "critical": "urgent",
                   "emergency": "urgent", "asap": "urgent"}
@@ -442,6 +443,27 @@ def read_transfer(data: dict[str, Any], started_at: datetime | None) -> tuple[st
     return None, None
 
 
+def read_voicemail(data: dict[str, Any]) -> str | None:
+    """What the post-call data says of an answering machine: "voicemail_left" when the agent met one
+    (its voicemail_detection system tool, or a termination reason that says voicemail) and left a message
+    (the tool's message, or an agent turn after detection), "voicemail" when it left none, None for a person."""
+    turns = [t for t in (data.get("transcript") if isinstance(data.get("transcript"), list) else [])
+             if isinstance(t, dict)]
+    detected, message = None, ""
+    for index, turn in enumerate(turns):
+        for call in turn.get("tool_calls") or []:
+            if isinstance(call, dict) and _text(call.get("tool_name"), 80) in VOICEMAIL_TOOLS and detected is None:
+                detected = index
+                params = _tool_params(call)
+                message = _text(params.get("voicemail_message") or params.get("message"), 2000)
+    reason = _text(_dict(data.get("metadata")).get("termination_reason"), 200).lower()
+    if detected is None and "voicemail" not in reason:
+        return None
+    spoken_after = detected is not None and any(
+        _text(t.get("role")).lower() == "agent" and _text(t.get("message")) for t in turns[detected + 1:])
+    return "voicemail_left" if message or spoken_after or "voicemail_left" in reason.replace(" ", "_") else "voicemail"
+
+
 def goal_reached(conversation: Conversation) -> bool:
     """What "the call worked" means everywhere (analytics, filters): a booking made, a ticket raised, the
     agent's own verdict (analysis.call_successful), or every evaluation criterion met."""
@@ -600,6 +622,9 @@ def _process_transcription(session: Session, data: dict[str, Any]) -> Conversati
 
     intent = conversation.intent
     identity = caller_identity(data, values)
+    machine = read_voicemail(data)
+    if machine is not None:  # an answering machine took the call: nothing to act on, nothing to review
+        intent = conversation.intent = None
     if intent in INTENTS:
         customer, why = find_or_create_customer(session=session, identity=identity)
     else:
@@ -607,7 +632,10 @@ def _process_transcription(session: Session, data: dict[str, Any]) -> Conversati
     conversation.customer_id = customer.id if customer is not None else conversation.customer_id
     if conversation.customer_id is not None:
         bind_log(customer_id=conversation.customer_id)
-    if intent is None:
+    if machine is not None:
+        conversation.outcome = "not_connected"
+        conversation.title = conversation.title or ("Voicemail left" if machine == "voicemail_left" else "Voicemail")
+    elif intent is None:
         _to_review(conversation, "The agent collected no intent for this call.")
     elif intent == "book_appointment":
         _book(session, conversation, customer, why, values)
@@ -618,7 +646,7 @@ def _process_transcription(session: Session, data: dict[str, Any]) -> Conversati
 
     phone_call = _dict(_dict(data.get("metadata")).get("phone_call"))
     call_sid = _text(phone_call.get("call_sid"), 64) if phone_call.get("direction") == "outbound" else ""
-    _link_campaign_call(session, conversation, data, outcome="completed", provider_call_id=call_sid or None)
+    _link_campaign_call(session, conversation, data, outcome=machine or "completed", provider_call_id=call_sid or None)
     conversation.goal_reached = goal_reached(conversation)
     _store_evaluation(session, conversation)
     session.add(conversation)
