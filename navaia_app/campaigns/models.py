@@ -83,6 +83,8 @@ class Campaign(SQLModel, table=True):
     snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
     paused_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     cancelled_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # Added by the voicemail work (migration 9c_voicemail): left on an answering machine; "" = hang up.
+    voicemail_message: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
 
 
 # --- REST schemas ------------------------------------------------------------------------------
@@ -116,6 +118,9 @@ class CampaignIn(BaseModel):
     calling_days: list[str] = PydanticField(default_factory=lambda: DEFAULTS.days)
     start_at: datetime | None = None
     variables: dict[str, Any] = PydanticField(default_factory=dict)
+    voicemail_message: str = PydanticField("", max_length=2000, description=(
+        "Left on an answering machine once its greeting ends; {{variables}} as in the call (customer_name, the "
+        "campaign's variables). Empty: hang up on machines."))
 
 
 class CampaignPatch(BaseModel):
@@ -134,6 +139,7 @@ class CampaignPatch(BaseModel):
     calling_days: list[str] | None = None
     start_at: datetime | None = None
     variables: dict[str, Any] | None = None
+    voicemail_message: str | None = PydanticField(None, max_length=2000)
 
 
 class CampaignOut(BaseModel):
@@ -153,6 +159,7 @@ class CampaignOut(BaseModel):
     max_attempts: int
     retry_spacing_minutes: int
     retry_on: list[str]
+    voicemail_message: str = ""
     counts: dict[str, int]
     total_calls: int
     progress: float

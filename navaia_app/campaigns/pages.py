@@ -20,7 +20,7 @@ UPLOAD_ID = "campaign-csv"
 STATUS_COLORS = {"draft": "gray", "scheduled": "blue", "running": "green", "paused": "amber",
                  "completed": "indigo", "cancelled": "red"}
 CALL_COLORS = {"pending": "gray", "queued": "gray", "ringing": "blue", "in_progress": "cyan", "completed": "green",
-               "busy": "orange", "no_answer": "amber", "failed": "red", "voicemail": "purple", "skipped": "gray",
+               "busy": "orange", "no_answer": "amber", "failed": "red", "voicemail": "purple", "voicemail_left": "violet", "skipped": "gray",
                "cancelled": "gray"}
 
 
@@ -164,6 +164,12 @@ def _form_dialog() -> rx.Component:
                                           default_value=S.form_values.get("purpose", ""),
                                           placeholder="What the agent calls about", width="100%"),
                   "purpose", html_for="campaign-purpose"),
+        _labelled("Voicemail message", rx.text_area(
+            name="voicemail_message", id="campaign-voicemail_message", max_length=1000,
+            default_value=S.form_values.get("voicemail_message", ""), width="100%",
+            placeholder="Left after an answering machine's greeting, e.g. Hi {{customer_name}}, this is ... "
+                        "Empty: hang up on machines."),
+                  "voicemail_message", html_for="campaign-voicemail_message"),
         _audience_section(),
         rx.grid(
             _input("Window opens", "calling_window_start", type_="time"),

@@ -35,6 +35,10 @@ class CampaignPolicy(CallPolicy):
         campaign = self._campaign(session, call)
         return {k: str(v) for k, v in (campaign.variables or {}).items()} if campaign is not None else {}
 
+    def voicemail_message(self, session: Session, call: Any) -> str:
+        campaign = self._campaign(session, call)
+        return (campaign.voicemail_message or "") if campaign is not None else ""
+
     def topic(self, session: Session, call: Any) -> str:
         campaign = self._campaign(session, call)
         return campaign.purpose if campaign is not None else ""

@@ -52,6 +52,7 @@ from navaia_app.webhooks_out import outbox
 log = get_logger(__name__)
 
 MAX_PAGE = 200
+MAX_VOICEMAIL = 1000  # about a minute spoken
 MAX_CALLS_PER_SECOND = 100.0
 MAX_CONCURRENT = 1000
 MAX_ATTEMPTS = 10
@@ -153,6 +154,11 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
         if len(purpose) > 2000:
             errors["purpose"] = "Purpose is too long (2,000 characters at most)."
         out["purpose"] = purpose
+    if "voicemail_message" in data:
+        message = " ".join(str(data["voicemail_message"] or "").split())
+        if len(message) > MAX_VOICEMAIL:
+            errors["voicemail_message"] = f"The voicemail message is too long ({MAX_VOICEMAIL:,} characters at most)."
+        out["voicemail_message"] = message
     if "calls_per_second" in data and data["calls_per_second"] is not None:
         try:
             cps = float(data["calls_per_second"])
@@ -297,7 +303,7 @@ def duplicate_campaign(*, session: Session, campaign_id: int, created_by_id: int
         calling_window_end=source.calling_window_end, calling_days=source.calling_days,
         calls_per_second=source.calls_per_second, max_concurrent_calls=source.max_concurrent_calls,
         max_attempts=source.max_attempts, retry_spacing_minutes=source.retry_spacing_minutes,
-        retry_on=source.retry_on, created_by_id=created_by_id,
+        retry_on=source.retry_on, voicemail_message=source.voicemail_message, created_by_id=created_by_id,
     )
     session.add(copy)
     session.flush()
@@ -356,7 +362,8 @@ def campaign_out(campaign: Campaign, counts: dict[str, int]) -> CampaignOut:
         calling_days=[d for d in campaign.calling_days.split(",") if d],
         calls_per_second=campaign.calls_per_second, max_concurrent_calls=campaign.max_concurrent_calls,
         max_attempts=campaign.max_attempts, retry_spacing_minutes=campaign.retry_spacing_minutes,
-        retry_on=[r for r in campaign.retry_on.split(",") if r], counts=counts, total_calls=sum(counts.values()),
+        retry_on=[r for r in campaign.retry_on.split(",") if r], voicemail_message=campaign.voicemail_message or "",
+        counts=counts, total_calls=sum(counts.values()),
         progress=progress_of(counts), snapshot=campaign.snapshot or {}, created_at=campaign.created_at,
         updated_at=campaign.updated_at, started_at=campaign.started_at, completed_at=campaign.completed_at,
     )

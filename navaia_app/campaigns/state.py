@@ -22,6 +22,7 @@ from navaia_app.core.validation import display_phone
 from navaia_app.core.zones import business_zone
 from navaia_app.customers import service as customers_service
 from navaia_app.outreach import calls
+from navaia_app.outreach.outcomes import DONE_CALL_STATUSES
 from navaia_app.ui.confirm import DeleteConfirmMixin
 from navaia_app.ui.live import LivePageMixin
 from navaia_app.ui.paging import PagedMixin, SearchMixin
@@ -92,7 +93,7 @@ class CountTile:
 
 def _row(campaign, counts: dict[str, int], zone: ZoneInfo) -> CampaignRow:
     total = sum(counts.values())
-    done = sum(counts[s] for s in ("completed", "busy", "no_answer", "failed", "voicemail", "skipped", "cancelled"))
+    done = sum(counts[s] for s in DONE_CALL_STATUSES)
     audience = campaign.audience or {}
     label = AUDIENCE_LABELS.get(audience.get("type", "all"), "All customers")
     if audience.get("type") == "customers":
@@ -262,7 +263,8 @@ class CampaignsState(DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin, PagedMi
                 if c.start_at:
                     start = c.start_at.astimezone(business_zone()).strftime("%Y-%m-%dT%H:%M")
                 self.form_values = {
-                    "name": c.name, "purpose": c.purpose, "calls_per_second": f"{c.calls_per_second:g}",
+                    "name": c.name, "purpose": c.purpose, "voicemail_message": c.voicemail_message or "",
+                    "calls_per_second": f"{c.calls_per_second:g}",
                     "max_concurrent_calls": str(c.max_concurrent_calls), "max_attempts": str(c.max_attempts),
                     "retry_spacing_minutes": str(c.retry_spacing_minutes),
                     "calling_window_start": c.calling_window_start, "calling_window_end": c.calling_window_end,
@@ -394,7 +396,7 @@ class CampaignsState(DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin, PagedMi
     async def save(self, form_data: dict):
         values = {k: str(form_data.get(k, "") or "") for k in (
             "name", "purpose", "calls_per_second", "max_concurrent_calls", "max_attempts", "retry_spacing_minutes",
-            "calling_window_start", "calling_window_end", "start_at", "variables")}
+            "calling_window_start", "calling_window_end", "start_at", "variables", "voicemail_message")}
         self.form_values = {**self.form_values, **values}
         try:
             variables = _parse_variables(values["variables"])
@@ -411,7 +413,7 @@ class CampaignsState(DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin, PagedMi
                     raise ValidationFailed("Upload a CSV file with the customers to call.", field="audience")
                 audience = None  # set from the file below
             fields = dict(
-                name=values["name"], purpose=values["purpose"],
+                name=values["name"], purpose=values["purpose"], voicemail_message=values["voicemail_message"],
                 **{key: values[key] or default for key, default in _default_form().items()},
                 calling_days=list(self.days), retry_on=list(self.retry_on), start_at=start_at, variables=variables,
             )
@@ -512,15 +514,14 @@ class CampaignDetailState(LivePageMixin, ViewerZoneMixin, PagedMixin, AuthState)
             self.started = fmt_when(c.started_at, zone) if c.started_at else ""
             self.progress = stats["progress"]
             self.total_calls = stats["total"]
-            self.done_calls = sum(counts[s] for s in ("completed", "busy", "no_answer", "failed", "voicemail",
-                                                      "skipped", "cancelled"))
+            self.done_calls = sum(counts[s] for s in DONE_CALL_STATUSES)
             self.calls_per_minute = stats["calls_last_minute"]
             self.retrying = stats["retrying"]
             waiting = counts["pending"] + counts["queued"]
             self.tiles = [CountTile("queued", "Queued", waiting)] + [
                 CountTile(key, CALL_LABELS[key], counts[key])
                 for key in ("ringing", "in_progress", "completed", "busy", "no_answer", "failed", "voicemail",
-                            "skipped")] + ([CountTile("cancelled", "Cancelled", counts["cancelled"])]
+                            "voicemail_left", "skipped")] + ([CountTile("cancelled", "Cancelled", counts["cancelled"])]
                                            if counts["cancelled"] else [])
             self.excluded = [{"reason": k.replace("_", " "), "count": str(v)}
                              for k, v in (c.snapshot or {}).get("excluded", {}).items()]

@@ -21,6 +21,11 @@ class Conversation(SQLModel, table=True):
     """One voice-agent call, as ElevenLabs reported it."""
 
     __tablename__ = "conversations"
+    __table_args__ = (
+        # analytics: "goal reached" of the calls in scope, read from a small index
+        sa.Index("ix_conversations_goal_call", "campaign_call_id", postgresql_where=sa.text("goal_reached"),
+                 sqlite_where=sa.text("goal_reached")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     external_id: str = Field(max_length=128, sa_column_kwargs={"unique": True})

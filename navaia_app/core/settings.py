@@ -95,7 +95,7 @@ class Settings(BaseSettings):
     twilio_calls_per_second: float = Field(default=1.0, gt=0, le=1000)
     elevenlabs_calls_per_second: float = Field(default=1.0, gt=0, le=1000)
     simulated_calls_per_second: float = Field(default=100.0, gt=0, le=1000)
-    simulated_outcomes: str = "completed:70,no_answer:12,busy:8,voicemail:7,failed:3"
+    simulated_outcomes: str = "completed:62,slow_human:8,no_answer:12,busy:8,voicemail:7,failed:3"
     simulated_time_scale: float = Field(default=1.0, gt=0, le=100)
     campaign_dispatch_slice_seconds: float = Field(default=4.0, ge=0.5, le=120)
     campaign_reconcile_seconds: int = Field(default=15, ge=1, le=3600)

@@ -247,6 +247,11 @@ def call_variables(*, session: Session, call: CampaignCall, customer: Customer) 
         "customer_name": customer.name,
         CALL_TOKEN_VARIABLE: issue_call_token(claims),
     })
+    template = policy.voicemail_message(session, call)
+    if template and template.strip():  # what a machine hears, with this call's variables filled in
+        from navaia_app.outreach import voicemail
+
+        variables[voicemail.VARIABLE] = voicemail.render(template, variables)
     return variables
 
 
@@ -272,6 +277,20 @@ def _find_call(session: Session, campaign_call_id: int | None, provider_call_id:
     if call is not None and attempt is None:
         attempt = latest_attempt(session=session, campaign_call_id=call.id)
     return call, attempt
+
+
+def find_call(*, session: Session, provider_call_id: str | None = None, attempt_key: str | None = None,
+              campaign_call_id: int | None = None) -> tuple[CampaignCall | None, CampaignCallAttempt | None]:
+    """The call (and attempt) a provider's report is about, by its call id or our attempt key."""
+    return _find_call(session, campaign_call_id, provider_call_id, attempt_key)
+
+
+def record_attempt_cost(*, session: Session, provider_call_id: str, amount: float, unit: str) -> None:
+    """What the carrier charged for an attempt (reported late, sometimes more than once: the last word wins)."""
+    _call, attempt = _find_call(session, None, provider_call_id)
+    if attempt is not None and attempt.provider_call_id == provider_call_id:
+        attempt.cost, attempt.cost_unit = round(float(amount), 5), (unit or "USD").upper()[:8]
+        session.add(attempt)
 
 
 def finish(session: Session, call: CampaignCall, status: str, *, now: datetime, reason: str | None = None,

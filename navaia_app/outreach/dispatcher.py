@@ -46,7 +46,7 @@ from navaia_app.core.signing import send_to_own_webhook
 from navaia_app.core.settings import get_settings
 from navaia_app.core.types import utcnow
 from navaia_app.customers.models import Customer
-from navaia_app.outreach import calls, lease, states
+from navaia_app.outreach import calls, lease, states, voicemail
 from navaia_app.outreach.eligibility import check_eligibility
 from navaia_app.outreach.models import CampaignCall, CampaignCallAttempt
 from navaia_app.outreach.outcomes import ACTIVE_CALL_STATUSES, PROGRESS_STATUSES
@@ -606,9 +606,15 @@ class Dispatcher:
                     self._schedule(attempt.id, attempt.provider_call_id, attempt.placed_at, attempt.status)
                     continue
                 for update in updates:
+                    status, detail = update.status, update.detail
+                    if update.machine:  # a machine's greeting ended: leave the message, or hang up
+                        status, detail = voicemail.leave_or_hang_up(
+                            self.provider, update.provider_call_id,
+                            voicemail.message_for(session, session.get(CampaignCall, attempt.campaign_call_id)),
+                            update.machine)
                     call = calls.report_call_update(
-                        session=session, provider_call_id=update.provider_call_id, status=update.status,
-                        duration_seconds=update.duration_seconds, detail=update.detail,
+                        session=session, provider_call_id=update.provider_call_id, status=status,
+                        duration_seconds=update.duration_seconds, detail=detail,
                         answered_at=update.answered_at, attempt=attempt)
                     self.updates += 1
                     if call is None:

@@ -51,6 +51,11 @@ class CallPolicy:
         """Extra dynamic variables for the agent (the pipeline adds the customer, call ids and call_token)."""
         return {}
 
+    def voicemail_message(self, session: Session, call: Any) -> str:
+        """The message to leave when an answering machine's greeting ends ({{variables}} as in the call's
+        dynamic variables); "": hang up (outreach/voicemail.py)."""
+        return ""
+
     def token_claims(self, session: Session, call: Any) -> dict[str, Any]:
         """Extra claims of the call token (besides customer_id, call_id, purpose; e.g. booking_id)."""
         return dict(call.claims or {})

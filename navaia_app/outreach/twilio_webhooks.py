@@ -1,4 +1,5 @@
-"""Twilio's two voice callbacks: the status of each outbound call, and the TwiML for an answered one.
+"""Twilio's voice callbacks: the status of each outbound call, the TwiML for an answered one, and the
+asynchronous answering-machine detection result (`AsyncAmdStatusCallback`, /amd).
 (Twilio-only: the other providers report through the ElevenLabs post-call webhook or by polling.)
 
 Both check X-Twilio-Signature with the library's RequestValidator against PUBLIC_BASE_URL plus
@@ -120,11 +121,58 @@ def handle_status(params: dict[str, str], attempt_key: str | None):
         call = service.report_call_update(session=session, provider_call_id=call_sid, status=status,
                                           attempt_key=attempt_key,
                                           duration_seconds=_duration(params.get("CallDuration")), detail=detail)
+        price = _price(params.get("Price"))
+        if price is not None:  # when Twilio already knows what the call cost (analytics)
+            service.record_attempt_cost(session=session, provider_call_id=call_sid, amount=price,
+                                        unit=(params.get("PriceUnit") or "USD")[:8])
     if call is not None:
         bind_log(call_id=call.id, campaign_id=call.campaign_id)
     log.info("twilio.status", call_status=call_status, status=status,
              campaign_call_id=call.id if call is not None else None)
     return JSONResponse({"status": "ok" if call is not None else "unknown call"})
+
+
+def _price(value: str | None) -> float | None:
+    """Twilio's price ("-0.01300": what was charged, negative) as a positive amount; None when absent."""
+    try:
+        return abs(float(value)) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+@router.post("/amd")
+async def twilio_amd(request: Request):
+    params = await verified_form(request)
+    return await run_in_threadpool(handle_amd, params, request.query_params.get("attempt"))
+
+
+def handle_amd(params: dict[str, str], attempt_key: str | None):
+    """Asynchronous AMD: a person (or unknown) talks with the agent already; a machine whose greeting ended
+    gets the call's voicemail message, or a hang-up (outreach/voicemail.py). Once per (CallSid, AnsweredBy)."""
+    from navaia_app.outreach import voicemail
+    from navaia_app.telephony import get_provider
+
+    call_sid, answered_by = params.get("CallSid", ""), (params.get("AnsweredBy") or "").lower()
+    if not call_sid or not answered_by:
+        raise HTTPException(400, "CallSid and AnsweredBy are required.")
+    bind_log(provider_call_id=call_sid[:64])
+    key = f"amd:{answered_by}"[:40]
+    if not _remember(call_sid, key):  # claimed first: a repeat never leaves the message twice
+        return JSONResponse({"status": "duplicate"})
+    if answered_by not in voicemail.MACHINE_END and answered_by != "fax":
+        log.info("twilio.amd", answered_by=answered_by)  # human, unknown, machine_start: the agent goes on
+        return JSONResponse({"status": "ignored"})
+    with session_scope() as session:
+        call, _attempt = service.find_call(session=session, provider_call_id=call_sid, attempt_key=attempt_key)
+        message = voicemail.message_for(session, call) if call is not None and answered_by != "fax" else ""
+    # The provider is asked outside any transaction (an HTTP call must not hold the database).
+    outcome, detail = voicemail.leave_or_hang_up(get_provider("twilio"), call_sid, message, answered_by)
+    with session_scope() as session:
+        call = service.report_call_update(session=session, provider_call_id=call_sid, status=outcome,
+                                          attempt_key=attempt_key, detail=detail)
+    log.info("twilio.amd", answered_by=answered_by, outcome=outcome,
+             campaign_call_id=call.id if call is not None else None)
+    return JSONResponse({"status": outcome if call is not None else "unknown call"})
 
 
 def _hang_up_twiml() -> str:

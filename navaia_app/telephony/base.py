@@ -14,6 +14,10 @@ Capabilities:
 - `can_find_calls`: `find_call` can tell which call an idempotency key placed (after a crash
   between asking and recording). Without it an interrupted placement is never retried (ringing
   someone twice is worse than missing a call);
+- `leaves_voicemail` (optional, default False): when an answering machine's greeting ends, `leave_voicemail` can play a message on
+  the live call (then hang up); without it a machine is hung up on (`hang_up`). Machines are reported
+  as a `CallUpdate` with `machine` set (or, for Twilio, by its AMD callback), and outreach/voicemail.py
+  decides what to do;
 - `synthesizes_conversations`: the provider has no voice agent behind it, so the dispatcher sends
   the post-call webhook an answered call would have produced (the simulated carrier only). A real
   provider leaves this False and never gets made-up conversations.
@@ -61,6 +65,9 @@ class CallUpdate:
     duration_seconds: int | None = None
     detail: str | None = None
     answered_at: datetime | None = None
+    # An answering machine answered and its greeting ended ("machine_end_beep", ...): outreach/voicemail.py
+    # turns this into voicemail_left (message left) or voicemail; `status` is then "voicemail".
+    machine: str | None = None
 
 
 class ErrorKind(StrEnum):
@@ -114,6 +121,8 @@ class Provider(Protocol):
     reports: Reporting
     can_find_calls: bool
     synthesizes_conversations: bool
+    # Optional (absent means False): `leaves_voicemail` and its `leave_voicemail(provider_call_id, message)`,
+    # which plays `message` on the answered call, then hangs up, raising PlacementError when it cannot.
 
     @property
     def max_calls_per_second(self) -> float:

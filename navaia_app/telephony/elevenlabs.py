@@ -91,6 +91,7 @@ class ElevenLabsProvider:
     instant = False
     reports = Reporting.CALLBACKS
     can_find_calls = False  # no way to ask which call a key placed
+    leaves_voicemail = False  # its agent meets machines itself (voicemail_detection); post-call data says how
     synthesizes_conversations = False
 
     @property
@@ -128,6 +129,9 @@ class ElevenLabsProvider:
         if not sid:
             raise PlacementError(ErrorKind.UNKNOWN, "ElevenLabs answered without a call id")
         return PlacedCall(provider_call_id=str(sid)[:64], external_conversation_id=conversation_id)
+
+    def leave_voicemail(self, provider_call_id: str, message: str) -> None:
+        raise PlacementError(ErrorKind.FAILED, "the ElevenLabs agent leaves voicemail itself")
 
     def hang_up(self, provider_call_id: str, *, answered: bool) -> None:
         settings = get_settings()

@@ -19,7 +19,10 @@ from typing import Any
 from navaia_app.core.settings import get_settings
 from navaia_app.telephony.base import CallRequest, CallUpdate, PlacedCall, Reporting, register_provider
 
-OUTCOMES = ("completed", "no_answer", "busy", "voicemail", "failed")
+# voicemail: an answering machine (its greeting ends with a beep; the campaign's message decides between
+# voicemail and voicemail_left); slow_human: a person who answers only after a long greeting of their own.
+OUTCOMES = ("completed", "no_answer", "busy", "voicemail", "failed", "slow_human")
+MACHINE_ENDINGS = ("machine_end_beep", "machine_end_silence", "machine_end_other")
 FAILURE_DETAILS = ("carrier error (SIP 503)", "number unreachable (SIP 404)", "call rejected (SIP 603)")
 
 
@@ -47,6 +50,7 @@ class SimulatedCall:
     ring_seconds: float
     talk_seconds: float  # 0 when nobody (no human) answers
     detail: str | None
+    machine: str | None = None  # how the answering machine's greeting ended (outcome voicemail)
 
     @property
     def answered(self) -> bool:
@@ -69,20 +73,23 @@ def plan(provider_call_id: str, *, outcomes: str | None = None, scale: float | N
     scale = settings.simulated_time_scale if scale is None else scale
     rng = random.Random(int(hashlib.sha256(provider_call_id.encode()).hexdigest()[:16], 16))
     outcome = rng.choices([n for n, _ in weights], weights=[w for _, w in weights])[0]
-    detail = None
-    if outcome == "completed":
+    detail, machine = None, None
+    if outcome == "slow_human":  # answers after a long greeting: still a person, and the agent waited for them
+        outcome, detail = "completed", "answered after a long greeting"
+        ring, talk = rng.uniform(15, 25), rng.uniform(40, 180)
+    elif outcome == "completed":
         ring, talk = rng.uniform(4, 18), rng.uniform(25, 150)
     elif outcome == "no_answer":
         ring, talk = rng.uniform(28, 32), 0.0  # rang out
     elif outcome == "busy":
         ring, talk = rng.uniform(1, 4), 0.0
     elif outcome == "voicemail":
-        ring, talk = rng.uniform(12, 25) + rng.uniform(2, 4), 0.0  # answered, then detected as a machine
-        detail = "answering machine detected"
+        ring, talk = rng.uniform(12, 25) + rng.uniform(8, 20), 0.0  # answered, greeting played to its end
+        detail, machine = "answering machine detected", rng.choice(MACHINE_ENDINGS)
     else:
         ring, talk = rng.uniform(0.5, 3), 0.0
         detail = rng.choice(FAILURE_DETAILS)
-    return SimulatedCall(outcome, ring * scale, talk * scale, detail)
+    return SimulatedCall(outcome, ring * scale, talk * scale, detail, machine)
 
 
 class SimulatedProvider:
@@ -93,6 +100,7 @@ class SimulatedProvider:
     instant = True
     reports = Reporting.POLLING
     can_find_calls = True
+    leaves_voicemail = True  # instantly: nothing rings anywhere
     synthesizes_conversations = True
 
     @property
@@ -106,6 +114,9 @@ class SimulatedProvider:
 
     def hang_up(self, provider_call_id: str, *, answered: bool) -> None:
         return None  # nothing rings anywhere: the caller records the hang-up itself
+
+    def leave_voicemail(self, provider_call_id: str, message: str) -> None:
+        return None  # the simulated machine records every message
 
     def find_call(self, *, idempotency_key: str, to: str, since: datetime) -> PlacedCall | None:
         return PlacedCall(provider_call_id=call_id_for(idempotency_key))
@@ -146,7 +157,8 @@ class SimulatedProvider:
             ended = attempt.placed_at + timedelta(seconds=call.ends_after)
             duration = round(call.talk_seconds) if call.answered else None
             updates.append(CallUpdate(attempt.provider_call_id, call.outcome, at=ended, duration_seconds=duration,
-                                      detail=call.detail, answered_at=answered_at if call.answered else None))
+                                      detail=call.detail, answered_at=answered_at if call.answered else None,
+                                      machine=call.machine))
         return updates
 
 

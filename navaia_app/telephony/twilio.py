@@ -18,6 +18,7 @@ import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from twilio.twiml.voice_response import VoiceResponse
 
 from navaia_app.core.logging import get_logger
 from navaia_app.core.settings import get_settings
@@ -45,6 +46,9 @@ STATUS_MAP = {"queued": "ringing", "initiated": "ringing", "ringing": "ringing",
               "answered": "in_progress", "completed": "completed", "busy": "busy", "no-answer": "no_answer",
               "failed": "failed", "canceled": "failed"}
 MACHINE_ANSWERS = {"machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax"}
+# Asynchronous answering-machine detection: the call goes to the agent at once (nobody waits while detection
+# runs) and Twilio reports AnsweredBy to /api/webhooks/twilio/amd; DetectMessageEnd waits for the greeting's end.
+MACHINE_DETECTION = "DetectMessageEnd"
 
 
 class RoutedHttpClient(TwilioHttpClient):
@@ -112,6 +116,14 @@ def placement_error(exc: Exception) -> PlacementError:
     return PlacementError(ErrorKind.UNKNOWN, f"{type(exc).__name__} while placing the call")
 
 
+def voicemail_twiml(message: str) -> str:
+    response = VoiceResponse()
+    response.pause(length=1)
+    response.say(message[:3000])
+    response.hangup()
+    return str(response)
+
+
 def map_status(call_status: str, answered_by: str | None) -> str | None:
     """Twilio's CallStatus (and AnsweredBy) as our status; None for one we ignore."""
     status = STATUS_MAP.get((call_status or "").lower())
@@ -127,6 +139,7 @@ class TwilioProvider:
     instant = False
     reports = Reporting.CALLBACKS
     can_find_calls = True
+    leaves_voicemail = True
     synthesizes_conversations = False
 
     @property
@@ -142,11 +155,21 @@ class TwilioProvider:
                 to=request.to, from_=settings.twilio_from_number,
                 url=callback_url("voice", request.idempotency_key), method="POST",
                 status_callback=callback_url("status", request.idempotency_key), status_callback_method="POST",
-                status_callback_event=STATUS_EVENTS, machine_detection="Enable", timeout=RING_TIMEOUT_SECONDS,
+                status_callback_event=STATUS_EVENTS, timeout=RING_TIMEOUT_SECONDS,
+                machine_detection=MACHINE_DETECTION, async_amd="true",
+                async_amd_status_callback=callback_url("amd", request.idempotency_key),
+                async_amd_status_callback_method="POST",
             )
         except Exception as exc:  # every failure becomes an outcome the dispatcher understands
             raise placement_error(exc) from exc
         return PlacedCall(provider_call_id=call.sid)
+
+    def leave_voicemail(self, provider_call_id: str, message: str) -> None:
+        """The live call now plays the message (the machine is recording after its beep), then hangs up."""
+        try:
+            twilio_client().calls(provider_call_id).update(twiml=voicemail_twiml(message))
+        except Exception as exc:
+            raise placement_error(exc) from exc
 
     def hang_up(self, provider_call_id: str, *, answered: bool) -> None:
         try:

@@ -48,6 +48,10 @@ class StandIn:
         self.callback_statuses: list[tuple[str, int]] = []
         self.errors_by_to: dict[str, list[tuple[int, int, str]]] = {}  # to -> [(http, code, message)] (popped)
         self.machine_numbers: set[str] = set()
+        self.slow_human_numbers: set[str] = set()  # a person who answers after a long greeting of their own
+        self.machine_ending = "machine_end_beep"
+        self.amd_statuses: list[tuple[str, int, str]] = []  # (AnsweredBy, HTTP status, body) of AMD callbacks
+        self.updates: list[tuple[str, dict[str, list[str]]]] = []  # (CallSid, form) of call updates we received
         self.durations: dict[str, int] = {}
         self.lock = threading.Lock()
         self.threads: list[threading.Thread] = []
@@ -71,7 +75,8 @@ def _play_call(standin: StandIn, sid: str, form: dict[str, list[str]]) -> None:
     base = {"AccountSid": ACCOUNT_SID, "CallSid": sid, "From": form["From"][0], "To": to,
             "Direction": "outbound-api", "ApiVersion": "2010-04-01"}
     machine = to in standin.machine_numbers
-    answered_by = "machine_start" if machine else "human"
+    async_amd = form.get("AsyncAmd") == ["true"]
+    answered_by = (standin.machine_ending if async_amd else "machine_start") if machine else "human"
 
     def status(call_status: str, **extra: str) -> None:
         response = _signed_post(status_url, {**base, "CallStatus": call_status, **extra})
@@ -82,6 +87,19 @@ def _play_call(standin: StandIn, sid: str, form: dict[str, list[str]]) -> None:
     status("initiated")
     status("ringing")
     status("ringing")  # Twilio delivers at least once: a repeat must change nothing
+    if async_amd:  # the call goes to the agent at once; detection reports later, on its own callback
+        voice = _signed_post(voice_url, {**base, "CallStatus": "in-progress"})
+        with standin.lock:
+            standin.voice_answers.append(voice.text)
+        status("in-progress")
+        if to in standin.slow_human_numbers:
+            time.sleep(0.3)  # a long "hello, this is ... speaking" before the human is told apart
+        amd = _signed_post(form["AsyncAmdStatusCallback"][0], {**base, "AnsweredBy": answered_by,
+                                                               "MachineDetectionDuration": "4200"})
+        with standin.lock:
+            standin.amd_statuses.append((answered_by, amd.status_code, amd.text))
+        status("completed", CallDuration=str(standin.durations.get(to, 7)), AnsweredBy=answered_by)
+        return
     voice = _signed_post(voice_url, {**base, "CallStatus": "in-progress", "AnsweredBy": answered_by})
     with standin.lock:
         standin.voice_answers.append(voice.text)
@@ -130,6 +148,12 @@ def _handler(standin: StandIn):
                 standin.threads.append(thread)
                 thread.start()
                 return None
+            if path.startswith(f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls/") and path.endswith(".json"):
+                sid = path.rsplit("/", 1)[1].removesuffix(".json")  # a live call changed: new TwiML or hung up
+                with standin.lock:
+                    standin.updates.append((sid, parse_qs(raw)))
+                return self._json(200, {"sid": sid, "account_sid": ACCOUNT_SID, "status": "in-progress",
+                                        "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls/{sid}.json"})
             if path == "/v1/convai/twilio/register-call":
                 body = json.loads(raw)
                 with standin.lock:
