@@ -279,6 +279,16 @@ def _find_call(session: Session, campaign_call_id: int | None, provider_call_id:
     return call, attempt
 
 
+def voicemail_message_for(*, session: Session, call: CampaignCall) -> str:
+    """The message to leave on this call's answering machine, its variables filled in ("" = hang up)."""
+    from navaia_app.outreach import voicemail
+
+    customer = session.get(Customer, call.customer_id)
+    if customer is None:
+        return ""
+    return call_variables(session=session, call=call, customer=customer).get(voicemail.VARIABLE, "")
+
+
 def find_call(*, session: Session, provider_call_id: str | None = None, attempt_key: str | None = None,
               campaign_call_id: int | None = None) -> tuple[CampaignCall | None, CampaignCallAttempt | None]:
     """The call (and attempt) a provider's report is about, by its call id or our attempt key."""

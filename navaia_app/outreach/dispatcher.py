@@ -610,7 +610,8 @@ class Dispatcher:
                     if update.machine:  # a machine's greeting ended: leave the message, or hang up
                         status, detail = voicemail.leave_or_hang_up(
                             self.provider, update.provider_call_id,
-                            voicemail.message_for(session, session.get(CampaignCall, attempt.campaign_call_id)),
+                            calls.voicemail_message_for(
+                                session=session, call=session.get(CampaignCall, attempt.campaign_call_id)),
                             update.machine)
                     call = calls.report_call_update(
                         session=session, provider_call_id=update.provider_call_id, status=status,

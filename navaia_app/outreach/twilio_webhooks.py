@@ -164,7 +164,8 @@ def handle_amd(params: dict[str, str], attempt_key: str | None):
         return JSONResponse({"status": "ignored"})
     with session_scope() as session:
         call, _attempt = service.find_call(session=session, provider_call_id=call_sid, attempt_key=attempt_key)
-        message = voicemail.message_for(session, call) if call is not None and answered_by != "fax" else ""
+        message = service.voicemail_message_for(session=session, call=call) \
+            if call is not None and answered_by != "fax" else ""
     # The provider is asked outside any transaction (an HTTP call must not hold the database).
     outcome, detail = voicemail.leave_or_hang_up(get_provider("twilio"), call_sid, message, answered_by)
     with session_scope() as session:

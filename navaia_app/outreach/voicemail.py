@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import re
 
-from sqlmodel import Session
-
 from navaia_app.core.logging import get_logger
-from navaia_app.customers.models import Customer
 from navaia_app.telephony.base import PlacementError
 
 log = get_logger(__name__)
@@ -36,16 +33,6 @@ def render(template: str, variables: dict[str, str]) -> str:
     text = _PLACEHOLDER.sub(lambda m: "" if m.group(1) in NOT_SPOKEN else str(variables.get(m.group(1), "")),
                             template or "")
     return " ".join(text.split())[:MAX_MESSAGE]
-
-
-def message_for(session: Session, call) -> str:
-    """The message to leave on this call's machine ("" = hang up)."""
-    from navaia_app.outreach.calls import call_variables
-
-    customer = session.get(Customer, call.customer_id)
-    if customer is None:
-        return ""
-    return call_variables(session=session, call=call, customer=customer).get(VARIABLE, "")
 
 
 def leave_or_hang_up(provider, provider_call_id: str, message: str, answered_by: str) -> tuple[str, str]:
