@@ -83,7 +83,7 @@ class Campaign(SQLModel, table=True):
     snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
     paused_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     cancelled_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-    # Added by the voicemail work (migration 9c_voicemail): left on an answering machine; "" = hang up.
+    # Added by the voicemail work (migration 10c_voicemail): left on an answering machine; "" = hang up.
     voicemail_message: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
 
 

@@ -1,8 +1,8 @@
 """voicemail message per campaign; analytics indexes: attempt indexes carry what analytics reads (PostgreSQL
 INCLUDE: index-only scans for a campaign's or a period's figures), a partial index of calls whose goal was reached
 
-Revision ID: 9c_voicemail
-Revises: 9b_outreach
+Revision ID: 10c_voicemail
+Revises: 10b_call_now_once
 Create Date: 2026-12-01 12:20:00
 """
 from typing import Sequence, Union
@@ -11,8 +11,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision: str = '9c_voicemail'
-down_revision: Union[str, None] = '9b_outreach'
+revision: str = '10c_voicemail'
+down_revision: Union[str, None] = '10b_call_now_once'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
