@@ -428,14 +428,16 @@ def main() -> int:
                 silent.bind(("127.0.0.1", 0))
                 silent.listen(16)
                 port = silent.getsockname()[1]
-                started = time.monotonic()
-                done = subprocess.run([sys.executable, "-c", "from navaia_app.core.db import engine_for; "
-                                       f"engine_for('postgresql+psycopg://u@127.0.0.1:{port}/x').connect()"],
-                                      cwd=ROOT, capture_output=True, text=True, timeout=120,
-                                      env={**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_CONNECT_TIMEOUT": "3"})
-                seconds = time.monotonic() - started
-            assert done.returncode != 0 and "OperationalError" in done.stderr, done.stderr[-300:]
-            assert seconds < 30, f"{seconds:.0f} s"
+                code = ("import time\nfrom navaia_app.core.db import engine_for\nstarted = time.monotonic()\n"
+                        f"try:\n    engine_for('postgresql+psycopg://u@127.0.0.1:{port}/x').connect()\n"
+                        "except Exception as exc:\n    print(type(exc).__name__, round(time.monotonic() - started, 1))\n")
+                done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                                      timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT),
+                                                        "DATABASE_CONNECT_TIMEOUT": "3"})
+            error, _, seconds = done.stdout.strip().partition(" ")
+            assert error == "OperationalError", done.stdout[-200:] + done.stderr[-300:]
+            assert float(seconds) < 10, f"{seconds} s"
+            seconds = float(seconds)
             return f"a server that never answers: OperationalError after {seconds:.1f} s (DATABASE_CONNECT_TIMEOUT=3)"
 
         connect_timeout()

@@ -82,6 +82,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 def cmd_seed_demo(args: argparse.Namespace) -> int:
     import sqlalchemy as sa
 
+    import navaia_app.models  # noqa: F401  (every table, so the ORM resolves each foreign key)
     from navaia_app.core.db import session_scope
     from navaia_app.demo import is_empty, seed_demo
 
