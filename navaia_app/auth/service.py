@@ -20,15 +20,9 @@ from sqlmodel import Session, func, select
 from navaia_app.audit import service as audit
 from navaia_app.auth import permissions
 from navaia_app.auth.models import ROLES, AuthSession, LoginThrottle, User
-from navaia_app.core.errors import (
-    AuthenticationFailed,
-    Conflict,
-    NotFound,
-    PermissionDenied,
-    Throttled,
-    ValidationFailed,
-)
-from navaia_app.core.db import lock_until_commit, session_scope
+from navaia_app.core.db import add_unique, lock_until_commit, session_scope
+from navaia_app.core.errors import (AuthenticationFailed, Conflict, NotFound, PermissionDenied, Throttled,
+                                    ValidationFailed)
 from navaia_app.core.logging import get_logger
 from navaia_app.core.settings import get_settings
 from navaia_app.core.types import utcnow
@@ -168,12 +162,7 @@ def create_user(*, session: Session, email: str, password: str, name: str, role:
     if session.exec(select(User.id).where(User.email == clean["email"])).first() is not None:
         raise Conflict("A user with this email already exists.", field="email")
     user = User(email=clean["email"], name=clean["name"], password_hash=hash_password(password), role=role)
-    session.add(user)
-    try:
-        session.flush()
-    except sa.exc.IntegrityError as exc:
-        session.rollback()
-        raise Conflict("A user with this email already exists.", field="email") from exc
+    add_unique(session, user, conflict="A user with this email already exists.", field="email")
     audit.record(session, action="user.created", actor=actor or user, target_type="user", target_id=user.id,
                  detail={"email": user.email, "role": role})
     log.info("user.created", user_id=user.id, role=role)

@@ -5,12 +5,11 @@ from datetime import date, datetime
 from typing import Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
 from navaia_app.auth.deps import CurrentUser
 from navaia_app.bookings import service
 from navaia_app.bookings.models import Availability, BookingIn, BookingOut, BookingPatch, BookingStatus, Source
-from navaia_app.core.api import DB, SIGNED_IN_ERRORS, problem
+from navaia_app.core.api import DB, Page, SIGNED_IN_ERRORS, problem
 from navaia_app.core.errors import ValidationFailed
 from navaia_app.core.types import DB_INT_MAX, DbInt
 from navaia_app.core.zones import business_zone, local_datetime
@@ -24,11 +23,7 @@ WHEN_HELP = ("ISO 8601 with an offset (2026-03-18T10:00:00+01:00 or ...Z); a dat
              "midnight at its start in BUSINESS_TIMEZONE")
 
 
-class BookingPage(BaseModel):
-    items: list[BookingOut]
-    total: int
-    limit: int
-    offset: int
+BookingPage = Page[BookingOut]
 
 
 def _when(value: str | None, field: str) -> datetime | None:

@@ -5,7 +5,8 @@ import reflex as rx
 from navaia_app.bookings.service import STATUS_LABELS
 from navaia_app.bookings.state import ANY, HOUR_PX, BookingsState as S, BusinessHoursState
 from navaia_app.customers.picker import customer_picker
-from navaia_app.ui.layout import dialog_actions, empty_state, field_error, field_label, pager, suggest_input
+from navaia_app.ui.layout import (dialog_actions, empty_state, field_error, field_label, pager, search_input,
+                                  suggest_input)
 from navaia_app.ui.live import live_ticker
 from navaia_app.ui.timefmt import date_input, viewer_zone_probe
 
@@ -188,9 +189,8 @@ def _row(row) -> rx.Component:
 def _list() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.input(rx.input.slot(rx.icon("search", size=16)), placeholder="Customer name, phone or email",
-                     default_value=S.customer_q, on_change=S.set_customer_q.debounce(300), id="booking-search",
-                     width=["100%", "280px"], max_length=200),
+            search_input("Customer name, phone or email", S.customer_q, S.set_customer_q, width=["100%", "280px"],
+                         id="booking-search"),
             rx.select.root(
                 rx.select.trigger(aria_label="Status", id="booking-filter-status"),
                 rx.select.content(rx.select.item("Any status", value=ANY),

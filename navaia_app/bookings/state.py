@@ -12,15 +12,8 @@ from navaia_app.auth.state import AuthState, actor, authenticated, field_errors
 from navaia_app.bookings import service
 from navaia_app.bookings.models import BOOKING_STATUSES, Booking
 from navaia_app.conversations import service as conversations
-from navaia_app.ui.timefmt import (
-    ViewerZoneMixin,
-    fmt_short,
-    fmt_time,
-    fmt_when,
-    fmt_zone,
-    parse_day,
-    week_start,
-)
+from navaia_app.ui.confirm import FormDialogMixin
+from navaia_app.ui.timefmt import (ViewerZoneMixin, fmt_short, fmt_time, fmt_when, fmt_zone, parse_day, week_start)
 from navaia_app.core.db import session_scope
 from navaia_app.core.errors import DomainError, ValidationFailed
 from navaia_app.core.settings import get_settings
@@ -29,7 +22,7 @@ from navaia_app.core.zones import business_zone, customer_zone, local_datetime, 
 from navaia_app.customers.models import Customer
 from navaia_app.customers.picker import CustomerPickerMixin
 from navaia_app.tickets.service import SOURCE_LABELS
-from navaia_app.ui.detail import RecordDetail
+from navaia_app.ui.detail import RecordDetail, TimelineRow, timeline_rows
 from navaia_app.ui.live import LivePageMixin
 from navaia_app.ui.optimistic import change_status_optimistically, with_status
 from navaia_app.ui.paging import PagedMixin
@@ -93,15 +86,6 @@ class SlotOption:
 
 
 @dataclass
-class TimelineRow:
-    id: int
-    icon: str
-    who: str
-    text: str
-    when: str
-
-
-@dataclass
 class BookingView(RecordDetail):
     service: str = ""
     when: str = ""
@@ -110,12 +94,9 @@ class BookingView(RecordDetail):
     customer_time: str = ""
     duration: int = 0
     status: str = "pending"
-    allowed: list[str] = dataclasses.field(default_factory=list)
     movable: bool = False
-    source_label: str = ""
     resource: str = ""
     notes: str = ""
-    created: str = ""
 
 
 def _duration_label(minutes: int) -> str:
@@ -151,7 +132,7 @@ def booking_timeline_text(kind: str, old: str | None, new: str | None, zone) -> 
     return "dot", kind
 
 
-class BookingsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMixin, AuthState):
+class BookingsState(FormDialogMixin, LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMixin, AuthState):
     _live_topics = ("bookings", "customers")
 
     view: str = "calendar"
@@ -178,9 +159,6 @@ class BookingsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMi
     customer_q: str = ""
 
     # New booking dialog
-    form_open: bool = False
-    form_errors: dict[str, str] = {}
-    form_values: dict[str, str] = {}
     form_day: str = ""
     form_duration: str = "30"
     form_status: str = "pending"
@@ -533,12 +511,6 @@ class BookingsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMi
         self.form_open = True
 
     @rx.event
-    def set_form_open(self, value: bool):
-        self.form_open = bool(value)
-        if not value:
-            self.form_errors = {}
-
-    @rx.event
     @authenticated
     def set_form_day(self, value: str):
         if parse_day(value):
@@ -708,17 +680,12 @@ class BookingsState(LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMi
                 zone_of_customer = customer_zone(d.customer)
                 local = b.starts_at.astimezone(zone_of_customer)
                 view.show_customer(d.customer)
-                view.customer_time = (f"{local:%a} {local.day} {local:%b, %H:%M} in {fmt_zone(zone_of_customer, local)}")
+                view.customer_time = f"{local:%a} {local.day} {local:%b, %H:%M} in {fmt_zone(zone_of_customer, local)}"
             if b.conversation_id:  # the call that made it
                 view.show_call(conversations.get_conversation(session=session, conversation_id=b.conversation_id))
             self.detail = view
-            rows = []
-            for v in d.activity:
-                e = v.entry
-                icon, text = booking_timeline_text(e.kind, e.from_value, e.to_value, zone)
-                rows.append(TimelineRow(id=e.id, icon=icon, who=v.actor_name or "Navaia (system or AI agent)",
-                                        text=text, when=fmt_short(e.created_at, zone, now)))
-            self.timeline = rows
+            self.timeline = timeline_rows(
+                d.activity, lambda e: booking_timeline_text(e.kind, e.from_value, e.to_value, zone), zone, now)
         return True
 
     @rx.event

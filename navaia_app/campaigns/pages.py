@@ -11,8 +11,8 @@ from navaia_app.campaigns.state import CampaignsState as S
 from navaia_app.core.validation import timezone_names
 from navaia_app.ui import routes
 from navaia_app.ui.confirm import delete_dialog
-from navaia_app.ui.layout import (dialog_actions, edit_dialog, empty_state, field_error, field_label, pager,
-                                  suggest_input)
+from navaia_app.ui.layout import (edit_dialog, empty_state, field_error, field_label, pager,
+                                  search_input, suggest_input)
 from navaia_app.ui.live import live_ticker
 from navaia_app.ui.timefmt import viewer_zone_probe
 
@@ -225,9 +225,7 @@ def campaigns_page() -> rx.Component:
         live_ticker(S.poll_changes),
         viewer_zone_probe(S),
         rx.hstack(
-            rx.input(rx.input.slot(rx.icon("search", size=16)), placeholder="Search campaigns",
-                     default_value=S.search, on_change=S.set_search.debounce(300), width=["100%", "260px"],
-                     max_length=200),
+            search_input("Search campaigns", S.search, S.set_search, width=["100%", "260px"]),
             rx.select.root(
                 rx.select.trigger(aria_label="Status"),
                 rx.select.content(rx.select.item("All statuses", value="all"),
@@ -423,7 +421,8 @@ def campaign_page() -> rx.Component:
     )
     return rx.cond(
         D.found,
-        rx.vstack(live_ticker(D.poll_changes, interval_ms=2000), viewer_zone_probe(D), header, progress, tiles, details, calls,
+        rx.vstack(live_ticker(D.poll_changes, interval_ms=2000), viewer_zone_probe(D), header, progress, tiles,
+                  details, calls,
                   _form_dialog(), _delete_dialog(), spacing="4", width="100%"),
         empty_state("search-x", "Campaign not found", "It may have been deleted.",
                     rx.link(rx.button("All campaigns", variant="soft"), href=routes.CAMPAIGNS)),

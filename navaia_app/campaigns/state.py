@@ -23,7 +23,7 @@ from navaia_app.core.zones import business_zone
 from navaia_app.customers import service as customers_service
 from navaia_app.outreach import calls
 from navaia_app.outreach.outcomes import DONE_CALL_STATUSES
-from navaia_app.ui.confirm import DeleteConfirmMixin
+from navaia_app.ui.confirm import DeleteConfirmMixin, FormDialogMixin
 from navaia_app.ui.live import LivePageMixin
 from navaia_app.ui.paging import PagedMixin, SearchMixin
 from navaia_app.ui.timefmt import ViewerZoneMixin, fmt_short, fmt_when
@@ -122,7 +122,8 @@ def _parse_variables(text: str) -> dict[str, str]:
     return out
 
 
-class CampaignsState(DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin, PagedMixin, SearchMixin, AuthState):
+class CampaignsState(FormDialogMixin, DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin,
+                     PagedMixin, SearchMixin, AuthState):
     _live_topics = ("campaigns",)
 
     rows: list[CampaignRow] = []
@@ -130,10 +131,6 @@ class CampaignsState(DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin, PagedMi
     load_error: str = ""
 
     # the create / edit dialog
-    form_open: bool = False
-    editing_id: int = 0
-    form_values: dict[str, str] = {}
-    form_errors: dict[str, str] = {}
     audience_type: str = "all"
     days: list[str] = DEFAULTS.days
     retry_on: list[str] = DEFAULTS.retry_outcomes
@@ -287,12 +284,6 @@ class CampaignsState(DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin, PagedMi
         self._search_customers()
         self._preview()
         self.form_open = True
-
-    @rx.event
-    def set_form_open(self, value: bool):
-        self.form_open = value
-        if not value:
-            self.form_errors = {}
 
     @rx.event
     @authenticated

@@ -13,13 +13,12 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
 
 from navaia_app.auth.deps import CurrentUser
 from navaia_app.auth.models import User
 from navaia_app.conversations import inbox, service, webhook
 from navaia_app.conversations.models import Conversation, ConversationOut
-from navaia_app.core.api import DB, SIGNED_IN_ERRORS, Problem, problem
+from navaia_app.core.api import DB, Page, Problem, SIGNED_IN_ERRORS, problem
 from navaia_app.core.logging import get_logger
 from navaia_app.core.settings import get_settings
 from navaia_app.core.types import DB_INT_MAX, DbInt
@@ -115,11 +114,7 @@ if os.environ.get("NAVAIA_BENCH_ECHO") == "1":  # bench/webhooks.py only: the co
 # --- the REST API -----------------------------------------------------------------------------
 
 
-class ConversationPage(BaseModel):
-    items: list[ConversationOut]
-    total: int
-    limit: int
-    offset: int
+ConversationPage = Page[ConversationOut]
 
 
 def _out(conversation: Conversation) -> ConversationOut:

@@ -7,7 +7,7 @@ import reflex as rx
 from navaia_app.conversations.state import ConversationsState as S
 from navaia_app.conversations.state import ReviewBadgeState
 from navaia_app.ui import routes
-from navaia_app.ui.layout import empty_state, field_error, field_label, pager
+from navaia_app.ui.layout import empty_state, field_error, field_label, pager, search_input
 from navaia_app.ui.live import live_ticker
 
 TABS = (("all", "All calls"), ("review", "Needs review"), ("booking_created", "Booked"),
@@ -349,9 +349,7 @@ def conversations_page() -> rx.Component:
             rx.spacer(),
             rx.link(rx.button(rx.icon("download", size=14), "Export CSV", variant="soft", size="2"),
                     href=S.export_url, is_external=True, id="export-conversations"),
-            rx.input(rx.input.slot(rx.icon("search", size=16)), placeholder="Search summaries",
-                     default_value=S.search, on_change=S.set_search.debounce(300), width=["100%", "240px"],
-                     max_length=200, id="call-search"),
+            search_input("Search summaries", S.search, S.set_search, width=["100%", "240px"], id="call-search"),
             width="100%", spacing="3", flex_wrap="wrap", align="center",
         ),
         _inbox_panel(),

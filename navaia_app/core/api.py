@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 import sqlalchemy as sa
 import structlog
@@ -35,6 +35,18 @@ class Problem(BaseModel):
 
     detail: str
     errors: list[dict[str, Any]] | dict[str, str] | None = None
+
+
+Item = TypeVar("Item")
+
+
+class Page(BaseModel, Generic[Item]):
+    """One page of a list: its items, how many match in all, and the window that was asked for."""
+
+    items: list[Item]
+    total: int
+    limit: int
+    offset: int
 
 
 def problem(description: str) -> dict[str, Any]:

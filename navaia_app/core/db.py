@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlmodel import Session
 
-from navaia_app.core.errors import NotFound
+from navaia_app.core.errors import Conflict, NotFound
 from navaia_app.core.settings import get_settings
 
 
@@ -68,6 +68,18 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def add_unique(session: Session, row, *, conflict: str, field: str):
+    """Add `row` and flush it; a unique constraint that a concurrent insert won is a Conflict on `field` with
+    the message `conflict` (the session is rolled back), not a 500."""
+    session.add(row)
+    try:
+        session.flush()
+    except sa.exc.IntegrityError as exc:
+        session.rollback()
+        raise Conflict(conflict, field=field) from exc
+    return row
 
 
 def get_or_not_found(session: Session, model: type, record_id: int, noun: str):

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from navaia_app.auth.deps import CurrentUser
 from navaia_app.core.csvfile import MAX_UPLOAD_BYTES
 from navaia_app.core.types import DB_INT_MAX, DbInt
-from navaia_app.core.api import DB, FORBIDDEN, SIGNED_IN_ERRORS, problem
+from navaia_app.core.api import DB, FORBIDDEN, Page, SIGNED_IN_ERRORS, problem
 from navaia_app.customers import service
 from navaia_app.customers.models import CustomerIn, CustomerOut, CustomerPatch
 
@@ -17,11 +17,7 @@ router = APIRouter(prefix="/api/v1/customers", tags=["customers"], responses=SIG
 NOT_FOUND = {404: problem("No such customer")}
 
 
-class CustomerPage(BaseModel):
-    items: list[CustomerOut]
-    total: int
-    limit: int
-    offset: int
+CustomerPage = Page[CustomerOut]
 
 
 class ImportResult(BaseModel):

@@ -5,7 +5,8 @@ import reflex as rx
 from navaia_app.core.validation import timezone_names
 from navaia_app.customers.state import CustomersState as S
 from navaia_app.ui.confirm import delete_dialog
-from navaia_app.ui.layout import dialog_actions, edit_dialog, empty_state, field_error, field_label, pager, plain_header, sort_header, suggest_input
+from navaia_app.ui.layout import (edit_dialog, empty_state, field_error, field_label, pager,
+                                  plain_header, search_input, sort_header, suggest_input)
 from navaia_app.ui.live import live_ticker
 
 UPLOAD_ID = "customers-csv"
@@ -140,9 +141,8 @@ def _import_dialog() -> rx.Component:
 def customers_page() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.input(rx.input.slot(rx.icon("search", size=16)), placeholder="Search name, phone or email",
-                     default_value=S.search, on_change=S.set_search.debounce(300), id="customer-search",
-                     width=["100%", "320px"], max_length=200),
+            search_input("Search name, phone or email", S.search, S.set_search, width=["100%", "320px"],
+                         id="customer-search"),
             rx.spacer(),
             rx.button(rx.icon("file-up", size=16), "Import CSV", variant="soft",
                       on_click=S.set_import_open(True)),

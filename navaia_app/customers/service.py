@@ -13,8 +13,8 @@ from navaia_app.audit import service as audit
 from navaia_app.auth import permissions
 from navaia_app.core import live
 from navaia_app.core.csvfile import MAX_ROWS, check_upload_size, match_columns, open_csv
-from navaia_app.core.db import get_or_not_found
-from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
+from navaia_app.core.db import add_unique, get_or_not_found
+from navaia_app.core.errors import Conflict, ValidationFailed
 from navaia_app.core.filters import like_escape
 from navaia_app.core.logging import get_logger, mask_phone
 from navaia_app.core.types import utcnow
@@ -88,12 +88,8 @@ def create_customer(*, session: Session, customer_in: CustomerIn) -> Customer:
     data = _clean(customer_in.model_dump())
     _ensure_phone_free(session, data["phone"])
     customer = Customer(**data)
-    session.add(customer)
-    try:
-        session.flush()
-    except sa.exc.IntegrityError as exc:  # a concurrent insert of the same phone
-        session.rollback()
-        raise Conflict(f"Another customer already has the phone number {data['phone']}.", field="phone") from exc
+    add_unique(session, customer, conflict=f"Another customer already has the phone number {data['phone']}.",
+               field="phone")  # a concurrent insert of the same phone
     live.bump(session, "customers")
     log.info("customer.created", customer_id=customer.id, phone=mask_phone(customer.phone))
     return customer
@@ -120,12 +116,7 @@ def update_customer(*, session: Session, customer_id: int, patch: CustomerPatch)
     for key, value in data.items():
         setattr(customer, key, value)
     customer.updated_at = utcnow()
-    session.add(customer)
-    try:
-        session.flush()
-    except sa.exc.IntegrityError as exc:
-        session.rollback()
-        raise Conflict("Another customer already has this phone number.", field="phone") from exc
+    add_unique(session, customer, conflict="Another customer already has this phone number.", field="phone")
     live.bump(session, "customers")
     log.info("customer.updated", customer_id=customer.id, fields=sorted(data))
     return customer

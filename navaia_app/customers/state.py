@@ -12,7 +12,7 @@ from navaia_app.core.errors import DomainError
 from navaia_app.core.validation import display_phone
 from navaia_app.customers import service
 from navaia_app.customers.models import CustomerIn, CustomerPatch
-from navaia_app.ui.confirm import DeleteConfirmMixin
+from navaia_app.ui.confirm import DeleteConfirmMixin, FormDialogMixin
 from navaia_app.ui.live import LivePageMixin
 from navaia_app.ui.paging import PagedMixin, SearchMixin
 
@@ -37,18 +37,14 @@ def _row(c) -> CustomerRow:
                        do_not_call=c.do_not_call, notes=c.notes or "", created=c.created_at.strftime("%Y-%m-%d"))
 
 
-class CustomersState(DeleteConfirmMixin, LivePageMixin, PagedMixin, SearchMixin, AuthState):
+class CustomersState(FormDialogMixin, DeleteConfirmMixin, LivePageMixin, PagedMixin, SearchMixin, AuthState):
     _live_topics = ("customers",)
     rows: list[CustomerRow] = []
     sort: str = "name"
     descending: bool = False
     load_error: str = ""
 
-    form_open: bool = False
-    editing_id: int = 0
-    form_values: dict[str, str] = {}
     form_dnc: bool = False
-    form_errors: dict[str, str] = {}
     form_busy: bool = False
 
 
@@ -110,12 +106,6 @@ class CustomersState(DeleteConfirmMixin, LivePageMixin, PagedMixin, SearchMixin,
             self.form_dnc = c.do_not_call
         self.editing_id, self.form_errors = customer_id, {}
         self.form_open = True
-
-    @rx.event
-    def set_form_open(self, value: bool):
-        self.form_open = value
-        if not value:
-            self.form_errors = {}
 
     @rx.event
     def set_form_dnc(self, value: bool):

@@ -3,33 +3,21 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime
 
 from navaia_app.auth.deps import CurrentUser
-from navaia_app.core.api import DB, SIGNED_IN_ERRORS, problem
+from navaia_app.core.api import DB, Page, SIGNED_IN_ERRORS, problem
 from navaia_app.core.types import DB_INT_MAX, DbInt
 from navaia_app.tickets import service
-from navaia_app.tickets.models import (
-    ActivityOut,
-    CommentIn,
-    Source,
-    TicketIn,
-    TicketOut,
-    TicketPatch,
-    TicketPriority,
-    TicketStatus,
-)
+from navaia_app.tickets.models import (ActivityOut, CommentIn, Source, TicketIn, TicketOut, TicketPatch,
+                                       TicketPriority, TicketStatus)
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"], responses=SIGNED_IN_ERRORS)
 
 NOT_FOUND = {404: problem("No such ticket")}
 
 
-class TicketPage(BaseModel):
-    items: list[TicketOut]
-    total: int
-    limit: int
-    offset: int
+TicketPage = Page[TicketOut]
 
 
 def _activity_out(view) -> ActivityOut:

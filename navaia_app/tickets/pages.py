@@ -5,7 +5,8 @@ import reflex as rx
 from navaia_app.customers.picker import customer_picker
 from navaia_app.tickets.service import PRIORITY_LABELS, SOURCE_LABELS, STATUS_LABELS
 from navaia_app.tickets.state import ANY, TicketsState as S
-from navaia_app.ui.layout import dialog_actions, empty_state, field_error, field_label, pager, plain_header, sort_header, suggest_input
+from navaia_app.ui.layout import (dialog_actions, empty_state, field_error, field_label, pager, plain_header,
+                                  search_input, sort_header, suggest_input)
 from navaia_app.ui.live import live_ticker
 from navaia_app.ui.timefmt import date_input, viewer_zone_probe
 
@@ -377,9 +378,8 @@ def tickets_page() -> rx.Component:
         live_ticker(S.poll_changes),
         viewer_zone_probe(S),
         rx.hstack(
-            rx.input(rx.input.slot(rx.icon("search", size=16)), placeholder="Search title and description",
-                     default_value=S.search, on_change=S.set_search.debounce(300), id="ticket-search",
-                     width=["100%", "340px"], max_length=200),
+            search_input("Search title and description", S.search, S.set_search, width=["100%", "340px"],
+                         id="ticket-search"),
             rx.spacer(),
             rx.button(rx.icon("plus", size=16), "New ticket", on_click=S.open_new, id="new-ticket"),
             width="100%", spacing="3", flex_wrap="wrap", align="center",

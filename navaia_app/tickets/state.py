@@ -18,7 +18,8 @@ from navaia_app.customers.models import Customer
 from navaia_app.customers.picker import CustomerPickerMixin
 from navaia_app.tickets import service
 from navaia_app.tickets.models import TICKET_PRIORITIES, TICKET_STATUSES, TicketPatch
-from navaia_app.ui.detail import RecordDetail
+from navaia_app.ui.confirm import FormDialogMixin
+from navaia_app.ui.detail import RecordDetail, TimelineRow, timeline_rows
 from navaia_app.ui.live import LivePageMixin
 from navaia_app.ui.optimistic import change_status_optimistically, with_status
 from navaia_app.ui.paging import PagedMixin, SearchMixin
@@ -46,26 +47,13 @@ class TicketRow:
 
 
 @dataclass
-class TimelineRow:
-    id: int
-    kind: str
-    icon: str
-    who: str
-    text: str
-    body: str
-    when: str
-
-
-@dataclass
 class TicketView(RecordDetail):
     title: str = ""
     description: str = ""
     status: str = "open"
     priority: str = "medium"
     category: str = ""
-    source_label: str = ""
     assignee_id: str = "none"
-    created: str = ""
     updated: str = ""
     resolved: str = ""
     customer_zone: str = ""
@@ -73,7 +61,6 @@ class TicketView(RecordDetail):
     conversation_intent: str = ""
     conversation_when: str = ""
     conversation_lines: list[dict[str, str]] = dataclasses.field(default_factory=list)
-    allowed: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclass
@@ -110,7 +97,8 @@ def timeline_text(kind: str, old: str | None, new: str | None, body: str) -> tup
     return "dot", kind
 
 
-class TicketsState(LivePageMixin, PagedMixin, SearchMixin, ViewerZoneMixin, CustomerPickerMixin, AuthState):
+class TicketsState(FormDialogMixin, LivePageMixin, PagedMixin, SearchMixin,
+                   ViewerZoneMixin, CustomerPickerMixin, AuthState):
     _live_topics = ("tickets", "customers")
 
     rows: list[TicketRow] = []
@@ -127,9 +115,6 @@ class TicketsState(LivePageMixin, PagedMixin, SearchMixin, ViewerZoneMixin, Cust
     users: list[UserOption] = []
 
     # New ticket dialog
-    form_open: bool = False
-    form_errors: dict[str, str] = {}
-    form_values: dict[str, str] = {}
     form_priority: str = "medium"
     form_busy: bool = False
     categories: list[str] = []
@@ -244,14 +229,8 @@ class TicketsState(LivePageMixin, PagedMixin, SearchMixin, ViewerZoneMixin, Cust
                     for turn in (c.transcript or [])[:12] if isinstance(turn, dict)
                 ]
             self.detail = view
-            timeline = []
-            for v in d.activity:
-                e = v.entry
-                icon, text = timeline_text(e.kind, e.from_value, e.to_value, e.body)
-                timeline.append(TimelineRow(
-                    id=e.id, kind=e.kind, icon=icon, who=v.actor_name or "Navaia (system or AI agent)", text=text,
-                    body=e.body if e.kind == "comment" else "", when=fmt_short(e.created_at, zone, now)))
-            self.timeline = timeline
+            self.timeline = timeline_rows(
+                d.activity, lambda e: timeline_text(e.kind, e.from_value, e.to_value, e.body), zone, now)
         return True
 
     @rx.event
@@ -351,12 +330,6 @@ class TicketsState(LivePageMixin, PagedMixin, SearchMixin, ViewerZoneMixin, Cust
         with session_scope() as session:
             self.categories = service.list_categories(session=session)
         self.form_open = True
-
-    @rx.event
-    def set_form_open(self, value: bool):
-        self.form_open = bool(value)
-        if not value:
-            self.form_errors = {}
 
     @rx.event
     def set_form_priority(self, value: str):

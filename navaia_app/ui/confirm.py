@@ -1,4 +1,4 @@
-"""Delete with a confirmation dialog, shared by the pages that delete (customers, campaigns)."""
+"""Dialogs page states share: a form dialog (new or edit) and delete with a confirmation."""
 
 from __future__ import annotations
 
@@ -8,6 +8,22 @@ from sqlmodel import Session
 from navaia_app.auth.state import actor, authenticated
 from navaia_app.core.db import session_scope
 from navaia_app.core.errors import DomainError
+
+
+class FormDialogMixin(rx.State, mixin=True):
+    """A page's create/edit dialog (see ui.layout.edit_dialog): open or not, the record being edited (0: a
+    new one), what the form holds, and the errors per field. Closing it forgets the errors."""
+
+    form_open: bool = False
+    editing_id: int = 0
+    form_values: dict[str, str] = {}
+    form_errors: dict[str, str] = {}
+
+    @rx.event
+    def set_form_open(self, value: bool):
+        self.form_open = bool(value)
+        if not value:
+            self.form_errors = {}
 
 
 class DeleteConfirmMixin(rx.State, mixin=True):

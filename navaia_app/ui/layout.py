@@ -259,6 +259,12 @@ def plain_header(label: str, **props) -> rx.Component:
     return rx.table.column_header_cell(rx.text(label, size="1", weight="medium", color_scheme="gray"), **props)
 
 
+def search_input(placeholder: str, value, on_change, width="100%", **props) -> rx.Component:
+    """A search box (magnifier, at most 200 characters) that tells the state 300 ms after typing stops."""
+    return rx.input(rx.input.slot(rx.icon("search", size=16)), placeholder=placeholder, default_value=value,
+                    on_change=on_change.debounce(300), width=width, max_length=200, **props)
+
+
 def suggest_input(options, *, list_id: str, **props) -> rx.Component:
     """A free text field that suggests `options` (a list, or a state var of one) through a native <datalist>,
     styled as Radix text fields are."""
