@@ -12,16 +12,13 @@ from navaia_app.campaigns.models import CampaignCallOut, CampaignIn, CampaignOut
 from navaia_app.core.types import DB_INT_MAX, DbInt
 from navaia_app.auth.deps import CurrentUser
 from navaia_app.core.api import DB, FORBIDDEN, SIGNED_IN_ERRORS, problem
-from navaia_app.core.errors import ValidationFailed
+from navaia_app.core.csvfile import MAX_UPLOAD_BYTES
 from navaia_app.outreach import calls
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"], responses=SIGNED_IN_ERRORS)
 customer_calls_router = APIRouter(prefix="/api/v1/customers", tags=["campaigns"], responses=SIGNED_IN_ERRORS)
 
 NOT_FOUND = {404: problem("No such campaign")}
-
-MAX_CSV_BYTES = 20 * 1024 * 1024
-
 
 class CampaignPage(BaseModel):
     items: list[CampaignOut]
@@ -93,9 +90,7 @@ def duplicate_campaign(campaign_id: DbInt, user: CurrentUser, session: DB) -> Ca
              summary="Set a draft's audience from a CSV call list (extra columns become call variables)",
              responses={**NOT_FOUND, 409: problem("Not a draft")})
 def upload_audience(campaign_id: DbInt, file: UploadFile, user: CurrentUser, session: DB) -> CampaignOut:
-    content = file.file.read(MAX_CSV_BYTES + 1)
-    if len(content) > MAX_CSV_BYTES:
-        raise ValidationFailed("The file is larger than 20 MB.", field="file")
+    content = file.file.read(MAX_UPLOAD_BYTES + 1)  # the service refuses more than the limit
     campaign = service.set_csv_audience(session=session, campaign_id=campaign_id, content=content,
                                         file_name=file.filename or "")
     return _out(session, campaign)

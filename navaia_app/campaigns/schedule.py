@@ -14,13 +14,15 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from navaia_app.campaigns.models import WEEKDAYS
+from navaia_app.core.zones import zone_named
 
 SEARCH_DAYS = 9  # a window that opens on at least one weekday is always found within this many days
 
 
 @lru_cache(maxsize=512)
 def zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
+    """The zone called `name`, or the business's when it is empty or no longer known (core.zones)."""
+    return zone_named(name)
 
 
 def parse_hhmm(value: str) -> time:

@@ -30,7 +30,7 @@ from navaia_app.campaigns.models import (
     CampaignPatch,
 )
 from navaia_app.campaigns.schedule import CallingWindow
-from navaia_app.core.csvfile import open_csv
+from navaia_app.core.csvfile import MAX_ROWS as MAX_CSV_ROWS, check_upload_size, column_role, open_csv
 from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
 from navaia_app.core.logging import get_logger
 from navaia_app.core.settings import get_settings
@@ -57,7 +57,6 @@ MAX_CALLS_PER_SECOND = 100.0
 MAX_CONCURRENT = 1000
 MAX_ATTEMPTS = 10
 MAX_VARIABLES = 50
-MAX_CSV_ROWS = 50_000
 VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -379,11 +378,7 @@ def _audience_summary(audience: dict[str, Any]) -> dict[str, Any]:
 
 # --- the audience ----------------------------------------------------------------------------------
 
-CSV_PHONE = {"phone", "phone number", "phone_number", "mobile", "tel", "telephone", "number"}
-CSV_NAME = {"name", "full name", "full_name", "customer", "customer name", "customer_name"}
-CSV_ID = {"customer_id", "customer id", "id"}
-CSV_EMAIL = {"email", "e-mail", "email address"}
-CSV_TZ = {"timezone", "time zone", "time_zone", "tz"}
+CSV_ROLES = ("phone", "name", "customer_id", "email", "timezone")  # other columns are variables for the agent
 
 
 @dataclass
@@ -394,18 +389,20 @@ class CsvAudience:
 
 
 def parse_audience_csv(content: str | bytes) -> CsvAudience:
-    """Read a call list: a phone (or customer_id) column, optional name, email, timezone; every other
-    column becomes a per-call variable for the agent."""
+    """Read a call list: a phone (or customer_id) column, optional name, email, timezone (named as
+    `core.csvfile.COLUMN_ALIASES` allows); every other column becomes a per-call variable for the agent.
+    Raises ValidationFailed (field "file") for a file over the upload limit, unreadable, without a phone
+    or customer_id column, or without a usable row; bad rows are reported in `problems`, not raised."""
     from navaia_app.core.validation import normalize_phone
 
+    check_upload_size(content)
     header, reader = open_csv(content)
     header = [h.strip() for h in header]
     roles: dict[int, str] = {}
     variables: dict[int, str] = {}
     for index, title in enumerate(header):
         key = title.lower()
-        role = ("phone" if key in CSV_PHONE else "name" if key in CSV_NAME else "customer_id" if key in CSV_ID
-                else "email" if key in CSV_EMAIL else "timezone" if key in CSV_TZ else None)
+        role = column_role(key, CSV_ROLES)
         if role and role not in roles.values():
             roles[index] = role
             continue
@@ -665,6 +662,8 @@ def pause_campaign(*, session: Session, campaign_id: int, actor=None, reason: st
     session.add(campaign)
     session.flush()
     bump(session)
+    audit.record(session, action="campaign.paused", actor=actor, target_type="campaign", target_id=campaign.id,
+                 detail={"name": campaign.name, "reason": reason or ""})
     log.info("campaign.paused", campaign_id=campaign.id, reason=reason)
     return campaign
 
@@ -684,6 +683,8 @@ def resume_campaign(*, session: Session, campaign_id: int, actor=None) -> Campai
     session.flush()
     bump(session)
     kick_after_commit(session)
+    audit.record(session, action="campaign.resumed", actor=actor, target_type="campaign", target_id=campaign.id,
+                 detail={"name": campaign.name})
     log.info("campaign.resumed", campaign_id=campaign.id)
     return campaign
 
@@ -702,6 +703,8 @@ def cancel_campaign(*, session: Session, campaign_id: int, actor=None) -> Campai
         CampaignCall.campaign_id == campaign.id, CampaignCall.status.in_(states.allowed_from("cancelled", "pending"))).values(
         status="cancelled", skip_reason="campaign cancelled", next_attempt_at=None, updated_at=now)).rowcount
     bump(session)
+    audit.record(session, action="campaign.cancelled", actor=actor, target_type="campaign", target_id=campaign.id,
+                 detail={"name": campaign.name, "calls_cancelled": cancelled})
     log.info("campaign.cancelled", campaign_id=campaign.id, calls_cancelled=cancelled)
     return campaign
 

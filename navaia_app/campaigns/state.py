@@ -13,7 +13,7 @@ from navaia_app.auth.state import AuthState, actor, authenticated, field_errors
 from navaia_app.campaigns import service
 from navaia_app.campaigns.models import DEFAULTS, RETRYABLE_OUTCOMES, WEEKDAYS, CampaignIn, CampaignPatch
 from navaia_app.core import uploads
-from navaia_app.core.csvfile import MAX_UPLOAD_BYTES, check_upload_size
+from navaia_app.core.csvfile import MAX_UPLOAD_BYTES
 from navaia_app.core.db import session_scope
 from navaia_app.core.errors import DomainError, ValidationFailed
 from navaia_app.core.settings import get_settings
@@ -368,8 +368,8 @@ class CampaignsState(FormDialogMixin, DeleteConfirmMixin, LivePageMixin, ViewerZ
             return
         content = await files[0].read(MAX_UPLOAD_BYTES + 1)
         try:
-            check_upload_size(content)
-            # parsing up to 20 MB takes a while: in a thread, not on the event loop every tab shares
+            # parsing up to 20 MB takes a while: in a thread, not on the event loop every tab shares (the service
+            # checks the size)
             parsed = await asyncio.to_thread(service.parse_audience_csv, content)
         except DomainError as exc:
             self.form_errors = {**self.form_errors, "audience": exc.message}

@@ -25,6 +25,7 @@ from typing import Any, Literal
 import phonenumbers
 
 from navaia_app.core.settings import get_settings
+from navaia_app.core.zones import zone_named
 
 
 class Channel(StrEnum):
@@ -52,8 +53,9 @@ def _never(code: str, reason: str) -> Eligibility:
 
 
 def customer_zone(customer_timezone: str | None) -> str:
-    """The zone a customer's calling window is read in: theirs, else BUSINESS_TIMEZONE."""
-    return customer_timezone or get_settings().business_timezone
+    """The name of the zone a customer's calling window is read in: theirs, else BUSINESS_TIMEZONE
+    (core.zones decides)."""
+    return zone_named(customer_timezone).key
 
 
 def phone_country(phone: str | None) -> str | None:

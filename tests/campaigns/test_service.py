@@ -278,6 +278,27 @@ def test_pause_resume_and_cancel(campaign_env, make_customers):
         assert ended.status == "busy"  # no retry once cancelled
 
 
+def test_pause_resume_and_cancel_record_who_did_it(campaign_env, make_customers, make_user):
+    """The actor each of them takes ends up in the audit log (it used to be dropped)."""
+    from navaia_app.audit.models import AuditEntry
+
+    agent = make_user(email="pauser@example.com", role="agent")
+    make_customers(2)
+    cid = _campaign()
+    _start(cid)
+    with session_scope() as session:
+        service.pause_campaign(session=session, campaign_id=cid, actor=agent, reason="lunch")
+        service.resume_campaign(session=session, campaign_id=cid, actor=agent)
+        service.cancel_campaign(session=session, campaign_id=cid, actor=agent)
+    with session_scope() as session:
+        entries = session.exec(select(AuditEntry).where(AuditEntry.target_type == "campaign",
+                                                        AuditEntry.target_id == str(cid))
+                               .order_by(AuditEntry.id)).all()
+        recorded = [(e.action, e.actor_id, e.actor_email) for e in entries if e.action != "campaign.started"]
+    assert recorded == [(f"campaign.{what}", agent.id, "pauser@example.com")
+                        for what in ("paused", "resumed", "cancelled")]
+
+
 def test_call_now_refuses_do_not_call_and_double_calls(campaign_env, make_customers):
     ok, dnc = make_customers(2, dnc={1})
     with session_scope() as session:
