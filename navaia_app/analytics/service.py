@@ -137,6 +137,9 @@ def funnel(*, session: Session, scope: Scope) -> dict[str, int]:
 
 
 def rates(counts: dict[str, int]) -> dict[str, float | None]:
+    """The funnel's ratios (answer rate, goal rate of answered and of dialled, voicemail rate), each rounded to
+    4 places; None where the denominator is 0, never a division error.
+    """
     def ratio(a: int, b: int) -> float | None:
         return round(a / b, 4) if b else None
 
@@ -244,6 +247,9 @@ def costs(*, session: Session, scope: Scope, goal_reached: int) -> dict[str, Any
 
 
 def conversation_counts(*, session: Session, scope: Scope) -> dict[str, int]:
+    """How many conversations of the scope there are, and how many reached their goal, were handed off to a
+    person, or failed their evaluation.
+    """
     conditions = scope.conversations(Conversation.created_at)
 
     def flag(condition):
@@ -291,6 +297,10 @@ def evaluations(*, session: Session, scope: Scope) -> dict[str, Any]:
 
 
 def report(*, session: Session, scope: Scope) -> dict[str, Any]:
+    """Everything the Analytics page and the REST report show for one scope (a campaign or every call over a
+    period): the period, funnel counts and rates, the answer heatmap, talk time, cost and conversation counts.
+    Raises what the scope's parts raise (ValidationFailed for a bad period).
+    """
     counts = funnel(session=session, scope=scope)
     return {
         "period": {"start": scope.start, "end": scope.end, "timezone": get_settings().business_timezone},

@@ -120,6 +120,7 @@ def signup_mode(*, session: Session) -> str:
 
 
 def signup_open(*, session: Session) -> bool:
+    """Whether the register page lets someone create an account now (the first user, or ALLOW_SIGNUP)."""
     return signup_mode(session=session) != "closed"
 
 
@@ -323,6 +324,7 @@ def authenticate(*, session: Session, email: str, password: str, client: str = "
 
 
 def agent_hash(user_agent: str | None) -> str:
+    """The SHA-256 of a browser's user agent, as stored with a session (the user agent itself is never stored)."""
     return hashlib.sha256((user_agent or "").encode("utf-8", "replace")).hexdigest()
 
 

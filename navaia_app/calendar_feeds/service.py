@@ -45,6 +45,7 @@ def _hash(token: str) -> str:
 
 
 def feed_url(token: str) -> str:
+    """The public URL of a calendar feed for `token` (under PUBLIC_BASE_URL)."""
     return get_settings().public_base_url.rstrip("/") + FEED_PATH.format(token=token)
 
 
@@ -82,6 +83,9 @@ def list_feeds(*, session: Session, user: User) -> list[CalendarFeed]:
 
 
 def revoke_feed(*, session: Session, user: User, feed_id: int, now: datetime | None = None) -> CalendarFeed:
+    """Revoke one of the user's own feeds: its URL stops answering at once. Raises NotFound for a feed that is
+    not the user's or is already revoked.
+    """
     feed = session.get(CalendarFeed, feed_id)
     if feed is None or feed.user_id != user.id or feed.revoked_at is not None:
         raise NotFound(f"Calendar feed {feed_id} not found.")

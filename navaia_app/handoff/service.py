@@ -21,9 +21,9 @@ from navaia_app.campaigns.schedule import CallingWindow
 from navaia_app.core.errors import ValidationFailed
 from navaia_app.core.live import bump
 from navaia_app.core.logging import get_logger, mask_phone
-from navaia_app.core.settings import get_settings
 from navaia_app.core.types import utcnow
 from navaia_app.core.validation import display_phone, try_normalize_phone
+from navaia_app.core.zones import business_zone
 from navaia_app.customers.models import Customer
 from navaia_app.handoff.models import HandoffNumber, HandoffNumberIn, HandoffNumberOut, HandoffSettingsOut
 
@@ -34,19 +34,18 @@ CALL_BACK_CATEGORY = "call_back"  # the ticket category of a hand-off outside st
 HHMM_LENGTH = 5
 
 
-def business_zone_name() -> str:
-    return get_settings().business_timezone
-
-
 def window(number: HandoffNumber) -> CallingWindow:
+    """When a hand-off number is staffed, as a calling window in the business time zone."""
     return CallingWindow.of(number.start, number.end, number.days)
 
 
 def list_numbers(*, session: Session) -> list[HandoffNumber]:
+    """Every hand-off number, in the order they are tried."""
     return list(session.exec(select(HandoffNumber).order_by(HandoffNumber.position, HandoffNumber.id)))
 
 
 def number_out(number: HandoffNumber) -> HandoffNumberOut:
+    """A hand-off number as the REST API and the Settings card show it."""
     return HandoffNumberOut(id=number.id, label=number.label, phone=number.phone,
                             days=[d for d in number.days.split(",") if d], start=number.start, end=number.end)
 
@@ -107,14 +106,14 @@ def replace_numbers(*, session: Session, actor, numbers: list[HandoffNumberIn]) 
 def staffed_now(*, session: Session, now: datetime | None = None) -> HandoffNumber | None:
     """The first number (in order of preference) whose hours include `now`."""
     now = now or utcnow()
-    zone = business_zone_name()
+    zone = business_zone().key
     return next((n for n in list_numbers(session=session) if window(n).contains(now, zone)), None)
 
 
 def next_staffed(*, session: Session, now: datetime | None = None) -> tuple[datetime, HandoffNumber] | None:
     """When a number is next staffed (now, if one is), and which; None when no number ever is."""
     now = now or utcnow()
-    zone = business_zone_name()
+    zone = business_zone().key
     best: tuple[datetime, HandoffNumber] | None = None
     for number in list_numbers(session=session):
         opening = window(number).next_opening(now, zone)
@@ -124,10 +123,13 @@ def next_staffed(*, session: Session, now: datetime | None = None) -> tuple[date
 
 
 def settings_view(*, session: Session, now: datetime | None = None) -> HandoffSettingsOut:
+    """The hand-off settings as shown: the business zone, every number, who is staffed now and when someone next
+    is.
+    """
     now = now or utcnow()
     staffed = staffed_now(session=session, now=now)
     upcoming = next_staffed(session=session, now=now)
-    return HandoffSettingsOut(timezone=business_zone_name(),
+    return HandoffSettingsOut(timezone=business_zone().key,
                               numbers=[number_out(n) for n in list_numbers(session=session)],
                               staffed_now=number_out(staffed) if staffed else None,
                               next_staffed_at=upcoming[0] if upcoming else None)

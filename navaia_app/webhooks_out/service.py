@@ -59,6 +59,7 @@ USER_AGENT = "Navaia-Webhooks/1.0"
 
 
 def new_secret() -> str:
+    """A fresh signing secret in the Standard Webhooks form ("whsec_" + 32 random bytes, base64)."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
@@ -111,11 +112,15 @@ def create_endpoint(*, session: Session, actor, url: str, events: list[str], des
 
 
 def list_endpoints(*, session: Session, actor) -> list[WebhookEndpoint]:
+    """Every outgoing webhook endpoint. Raises PermissionDenied unless the actor may manage webhook endpoints."""
     require(actor, "manage_webhook_endpoints")
     return list(session.exec(select(WebhookEndpoint).order_by(WebhookEndpoint.id)))
 
 
 def get_endpoint(*, session: Session, actor, endpoint_id: int) -> WebhookEndpoint:
+    """One outgoing webhook endpoint. Raises PermissionDenied unless the actor may manage webhook endpoints,
+    NotFound.
+    """
     require(actor, "manage_webhook_endpoints")
     endpoint = session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None:
@@ -125,6 +130,9 @@ def get_endpoint(*, session: Session, actor, endpoint_id: int) -> WebhookEndpoin
 
 def update_endpoint(*, session: Session, actor, endpoint_id: int, url: str | None = None,
                     events: list[str] | None = None, description: str | None = None) -> WebhookEndpoint:
+    """Change an endpoint's URL, events or description (only those given), checked as on creation; audited.
+    Raises PermissionDenied, NotFound, ValidationFailed.
+    """
     endpoint = get_endpoint(session=session, actor=actor, endpoint_id=endpoint_id)
     if events is not None:
         endpoint.events = _clean_events(events)
@@ -140,6 +148,7 @@ def update_endpoint(*, session: Session, actor, endpoint_id: int, url: str | Non
 
 
 def delete_endpoint(*, session: Session, actor, endpoint_id: int) -> None:
+    """Delete an endpoint with its deliveries and their attempts; audited. Raises PermissionDenied, NotFound."""
     endpoint = get_endpoint(session=session, actor=actor, endpoint_id=endpoint_id)
     session.exec(sa.delete(WebhookDeliveryAttempt).where(WebhookDeliveryAttempt.endpoint_id == endpoint_id))
     session.exec(sa.delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id))
@@ -152,6 +161,9 @@ def delete_endpoint(*, session: Session, actor, endpoint_id: int) -> None:
 
 def pause_endpoint(*, session: Session, actor, endpoint_id: int, reason: str = "Paused by an administrator.",
                    now: datetime | None = None) -> WebhookEndpoint:
+    """Stop delivering to an endpoint (its events keep queueing until it is resumed); audited. Raises
+    PermissionDenied, NotFound.
+    """
     endpoint = get_endpoint(session=session, actor=actor, endpoint_id=endpoint_id)
     _pause(endpoint, reason, now or utcnow())
     session.add(endpoint)
@@ -204,6 +216,9 @@ def resend_delivery(*, session: Session, actor, endpoint_id: int, delivery_id: i
 
 def list_deliveries(*, session: Session, actor, endpoint_id: int, status: str | None = None, limit: int = 25,
                     offset: int = 0) -> tuple[list[DeliveryOut], int]:
+    """One page of an endpoint's deliveries, newest event first, optionally of one status, and the total. Raises
+    PermissionDenied, NotFound.
+    """
     get_endpoint(session=session, actor=actor, endpoint_id=endpoint_id)
     conditions = [WebhookDelivery.endpoint_id == endpoint_id]
     if status:
@@ -228,6 +243,7 @@ def _delivery_out(d: WebhookDelivery, message_id: str, event_type: str) -> Deliv
 
 
 def delivery_out(*, session: Session, delivery_id: int) -> DeliveryOut:
+    """One delivery as the REST API shows it. Raises NotFound."""
     row = session.exec(_delivery_rows().where(WebhookDelivery.id == delivery_id)).first()
     if row is None:
         raise NotFound(f"Delivery {delivery_id} not found.")
@@ -260,6 +276,7 @@ def delivery_counts(*, session: Session) -> dict[int, dict[str, int]]:
 
 
 def sign(secret: str, message_id: str, at: datetime, body: str) -> str:
+    """The Standard Webhooks signature header value of `body` for this message id and time."""
     return Webhook(secret).sign(message_id, at, body)
 
 
@@ -342,6 +359,7 @@ def take_lease(endpoint_id: int, owner: str, now: datetime | None = None) -> boo
 
 
 def release_lease(endpoint_id: int, owner: str) -> None:
+    """Give up the delivery lease on an endpoint, if `owner` still holds it (a no-op otherwise)."""
     with session_scope() as session:
         session.exec(sa.update(WebhookEndpoint)
                      .where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.lease_owner == owner)
