@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from navaia_app.conversations.webhook import sign
+from navaia_app.core.signing import sign_elevenlabs as sign
 from tests.e2e.conftest import E2E_TOOLS_SECRET, E2E_WEBHOOK_SECRET
 
 pytestmark = pytest.mark.e2e
