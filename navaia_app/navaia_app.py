@@ -30,6 +30,8 @@ from navaia_app.tickets.state import TicketsState
 from navaia_app.ui import routes
 from navaia_app.ui.errors import backend_exception_handler
 from navaia_app.ui.layout import add_nav_badge, protected
+from navaia_app.webhooks_out.pages import integrations_page
+from navaia_app.webhooks_out.state import IntegrationsState
 
 reflex_tokens.install()  # a tab whose web process died keeps its state on the next one (see the module)
 
@@ -59,3 +61,4 @@ protected(app, routes.ANALYTICS, "Analytics", on_load=[AnalyticsState.load])(ana
 protected(app, routes.SUPPORT_AGENT, "Support Agent", on_load=[SupportAgentState.load])(support_agent_page)
 protected(app, routes.PLAYGROUND, "Playground", on_load=[PlaygroundState.load])(playground_page)
 protected(app, routes.SYSTEM, "System", on_load=[SystemState.load])(system_page)
+protected(app, routes.INTEGRATIONS, "Integrations", on_load=[IntegrationsState.load])(integrations_page)

@@ -34,6 +34,13 @@ def _row(row) -> rx.Component:
                                on_click=S.open_edit(row.id), aria_label="Edit customer"),
                 rx.icon_button(rx.icon("phone-off", size=14), variant="ghost", size="1",
                                on_click=S.toggle_dnc(row.id), aria_label="Toggle do-not-call"),
+                rx.cond(S.is_admin, rx.fragment(
+                    rx.icon_button(rx.icon("download", size=14), variant="ghost", size="1",
+                                   on_click=S.export_data(row.id), aria_label="Export data", title="Export data"),
+                    rx.icon_button(rx.icon("user-x", size=14), variant="ghost", size="1", color_scheme="red",
+                                   on_click=S.ask_erase(row.id, row.name), aria_label="Erase customer",
+                                   title="Erase (right to be forgotten)"),
+                )),
                 rx.icon_button(rx.icon("trash-2", size=14), variant="ghost", size="1", color_scheme="red",
                                on_click=S.ask_delete(row.id, row.name), aria_label="Delete customer"),
                 spacing="1",
@@ -87,6 +94,27 @@ def _delete_dialog() -> rx.Component:
         S, title="Delete customer", button_id="confirm-delete",
         description=rx.text("Delete ", rx.text.strong(S.delete_name),
                             "? Their bookings go too; tickets and calls stay, without the link. This cannot be undone."))
+
+
+def _erase_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Erase customer"),
+            rx.alert_dialog.description(rx.text(
+                "Erase everything that identifies ", rx.text.strong(S.erase_name),
+                ": name, phone, email, notes, call transcripts and recordings, and what they said in tickets "
+                "and bookings. Counts and statistics stay, and the audit log records the erasure. This cannot "
+                "be undone.")),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray",
+                                                 on_click=S.cancel_erase)),
+                rx.alert_dialog.action(rx.button("Erase", color_scheme="red", on_click=S.confirm_erase,
+                                                 id="confirm-erase")),
+                justify="end", spacing="3", margin_top="1rem",
+            ),
+        ),
+        open=S.erase_id > 0,
+    )
 
 
 def _import_dialog() -> rx.Component:
@@ -179,6 +207,7 @@ def customers_page() -> rx.Component:
         ),
         _form_dialog(),
         _delete_dialog(),
+        _erase_dialog(),
         live_ticker(S.poll_changes),
         _import_dialog(),
         spacing="4", width="100%",

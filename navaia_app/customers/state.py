@@ -172,6 +172,46 @@ class CustomersState(FormDialogMixin, DeleteConfirmMixin, LivePageMixin, PagedMi
     def _delete(self, session, record_id: int, user) -> None:
         service.delete_customer(session=session, customer_id=record_id, actor=user)
 
+    # --- the customer's rights: export and erasure (admins; the services check) --------------
+
+    erase_id: int = 0
+    erase_name: str = ""
+
+    @rx.event
+    @authenticated
+    def export_data(self, customer_id: int):
+        from navaia_app.privacy import service as privacy
+
+        try:
+            with session_scope() as session:
+                content = privacy.export_zip(session=session, actor=actor(), customer_id=customer_id)
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        return rx.download(data=content, filename=f"customer-{customer_id}-export.zip")
+
+    @rx.event
+    def ask_erase(self, customer_id: int, name: str):
+        self.erase_id, self.erase_name = customer_id, name
+
+    @rx.event
+    def cancel_erase(self):
+        self.erase_id, self.erase_name = 0, ""
+
+    @rx.event
+    @authenticated
+    def confirm_erase(self):
+        from navaia_app.privacy import service as privacy
+
+        customer_id = self.erase_id
+        self.erase_id, self.erase_name = 0, ""
+        try:
+            with session_scope() as session:
+                privacy.erase_customer(session=session, actor=actor(), customer_id=customer_id)
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self._reload()
+        return rx.toast.success(f"Customer {customer_id} erased: what identified them is gone; the figures stay.")
+
     # --- CSV import -----------------------------------------------------------------------
 
     @rx.event

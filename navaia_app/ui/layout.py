@@ -19,6 +19,7 @@ NAV = [
     ("Analytics", routes.ANALYTICS, "chart-column"),
     ("Support Agent", routes.SUPPORT_AGENT, "headset"),
     ("Playground", routes.PLAYGROUND, "flask-conical"),
+    ("Integrations", routes.INTEGRATIONS, "webhook"),
     ("Settings", routes.SETTINGS, "settings"),
 ]
 

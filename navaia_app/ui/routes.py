@@ -13,6 +13,7 @@ ANALYTICS = "/analytics"
 SUPPORT_AGENT = "/support-agent"
 PLAYGROUND = "/playground"
 SETTINGS = "/settings"
+INTEGRATIONS = "/integrations"
 SYSTEM = "/system"
 
 PUBLIC = {LOGIN, REGISTER}

@@ -39,3 +39,6 @@ def customer_id(hooks_env) -> int:
     with session_scope() as session:
         return create_customer(session=session, customer_in=CustomerIn(
             name="Ada Lovelace", phone="+12125550100", email="ada@example.com")).id
+
+
+from tests.conversations.conftest import call_env, deliver, post_webhook  # noqa: E402,F401 (fixtures)
