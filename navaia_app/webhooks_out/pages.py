@@ -6,12 +6,11 @@ import reflex as rx
 
 from navaia_app.auth.state import AuthState
 from navaia_app.webhooks_out.state import IntegrationsState as S
-from navaia_app.ui.layout import field_error
+from navaia_app.ui.layout import field_error, field_label
 
 
 def _label(text, id_: str) -> rx.Component:
-    # a real <label for=...>: rx.text(as_="label", html_for=...) drops html_for into its CSS
-    return rx.el.label(text, html_for=id_, style={"font_size": "var(--font-size-2)", "font_weight": "500"})
+    return field_label(text, html_for=id_)
 
 
 def _labelled_input(label: str, name: str, id_: str, **props) -> rx.Component:
