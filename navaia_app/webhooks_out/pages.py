@@ -58,7 +58,7 @@ def _endpoint_row(e) -> rx.Component:
             rx.button("Log", size="1", variant="soft", on_click=S.show_log(e.id),
                       aria_label="Delivery log of " + e.url),
             rx.button("Send test event", size="1", variant="soft", on_click=S.send_test(e.id),
-                      aria_label="Send a test event to " + e.url),
+                      aria_label="Send test event to " + e.url),
             rx.cond(e.status == "active",
                     rx.button("Pause", size="1", variant="soft", color_scheme="orange", on_click=S.pause(e.id),
                               aria_label="Pause " + e.url),
@@ -143,7 +143,7 @@ def _delivery_row(d) -> rx.Component:
         rx.table.cell(rx.text(rx.cond(d.status == "pending", d.next_attempt, d.last_error), size="1")),
         rx.table.cell(rx.cond(d.status != "pending", rx.button(
             "Send again", size="1", variant="soft", on_click=S.resend(d.id),
-            aria_label="Send event " + d.message_id + " again"))),
+            aria_label="Send again: event " + d.message_id))),
     )
 
 

@@ -61,7 +61,7 @@ def test_webhook_endpoint_calendar_feed_and_retention(page, staff, live_app):
     expect(secret).to_have_value(re.compile(r"^whsec_"))
     expect(page.get_by_text("http://93.184.215.14/navaia-e2e")).to_be_visible()
 
-    page.get_by_role("button", name="Send a test event to http://93.184.215.14/navaia-e2e").click()
+    page.get_by_role("button", name="Send test event to http://93.184.215.14/navaia-e2e").click()
     page.get_by_role("button", name="Delivery log of http://93.184.215.14/navaia-e2e").click()
     log = page.locator("#delivery-log")
     expect(log.get_by_text("endpoint.test")).to_be_visible()

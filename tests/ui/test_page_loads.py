@@ -107,6 +107,11 @@ def _system(s, ids, role):
         assert s.queues == [] and s.audit_rows == []
 
 
+def _integrations(s, ids, role):
+    assert (s.recordings_days, s.transcripts_days, s.payloads_days) == ("90", "365", "365")
+    assert s.feeds == [] and s.services == ["Consultation"] and s.endpoints == []  # agents see no endpoints
+
+
 LOADED = {
     "DashboardState.load": _dashboard,
     "CustomersState.load": _customers,
@@ -121,6 +126,7 @@ LOADED = {
     "SupportAgentState.load": _support_agent,
     "PlaygroundState.load": _playground,
     "SystemState.load": _system,
+    "IntegrationsState.load": _integrations,
 }
 PARAMS = {"campaigns/[campaign_id]": lambda ids: ({"campaign_id": str(ids["campaign"])},
                                                   f"/campaigns/{ids['campaign']}")}
