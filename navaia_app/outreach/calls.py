@@ -64,27 +64,37 @@ def batching() -> bool:
 
 def kick_after_commit(session: Session) -> None:
     """Wake the dispatcher once this unit of work is committed (so it sees what was written). Never
-    raises: when the kick fails, the periodic reconciler picks the work up."""
+    raises: when the kick fails, the periodic reconciler picks the work up.
+
+    Releasing or rolling back a savepoint fires the same session events; only the outer commit counts
+    (else the dispatcher woke before the calls were committed, and on SQLite waited on the write lock)."""
     from navaia_app.outreach import lease
 
     if session.info.get("navaia_kick_registered"):
         return
     session.info["navaia_kick_registered"] = True
+    done = False
 
     def _after_commit(_session) -> None:
+        nonlocal done
+        if done or session.in_nested_transaction():
+            return
+        done = True
         session.info.pop("navaia_kick_registered", None)
         try:
             lease.kick(reason="commit")
         except Exception as exc:  # the reconciler picks the work up; never fail the caller's request
             log.warning("dispatcher.kick_failed", error=f"{type(exc).__name__}: {exc}"[:200])
 
-    def _after_rollback(_session) -> None:
+    def _after_rollback(_session, previous) -> None:
+        nonlocal done
+        if done or previous.nested:
+            return
+        done = True
         session.info.pop("navaia_kick_registered", None)
-        if event.contains(session, "after_commit", _after_commit):
-            event.remove(session, "after_commit", _after_commit)
 
-    event.listen(session, "after_commit", _after_commit, once=True)
-    event.listen(session, "after_soft_rollback", _after_rollback, once=True)
+    event.listen(session, "after_commit", _after_commit)
+    event.listen(session, "after_soft_rollback", _after_rollback)
 
 
 # --- asking for a call ----------------------------------------------------------------------------
