@@ -1,4 +1,5 @@
-"""A believable demo data set: a demo admin, customers in several countries, tickets and bookings.
+"""A believable demo data set: a demo admin, customers in several countries, tickets, bookings, and the calls
+of the last two weeks with a completed campaign (navaia_app/demo_calls.py).
 
 Everything goes through the feature services, so demo data obeys the same rules as real data.
 Phone numbers come from ranges reserved for fiction where the country has one (US/Canada
@@ -156,9 +157,12 @@ class SeedReport:
     tickets: int = 0
     bookings: int = 0
     bookings_skipped: int = 0
+    conversations: int = 0
+    campaign_calls: int = 0
 
     def summary(self) -> str:
-        parts = [f"{self.customers} customers", f"{self.tickets} tickets", f"{self.bookings} bookings"]
+        parts = [f"{self.customers} customers", f"{self.tickets} tickets", f"{self.bookings} bookings",
+                 f"{self.conversations} conversations", f"{self.campaign_calls} campaign calls"]
         text = "Seeded demo data: " + ", ".join(parts)
         if self.customers_existing:
             text += f" ({self.customers_existing} demo customers existed already and were reused)"
@@ -268,6 +272,14 @@ def seed_demo(session: Session, *, now: datetime | None = None, seed: int = 2026
                 ticket.resolved_at = ticket.updated_at
         report.tickets += 1
 
+    # The calls first: the bookings they made hold their slots, and the random history fills around them.
+    from navaia_app.demo_calls import seed_calls
+
+    calls = seed_calls(session, now=now, rng=rng)
+    report.conversations, report.campaign_calls = calls.conversations, calls.campaign_calls
+    report.tickets += calls.tickets
+    report.bookings += calls.bookings
+
     zone = business_zone()
     past_statuses = ("completed", "completed", "no_show", "completed", "cancelled")
     future_statuses = ("confirmed", "pending", "confirmed")
@@ -297,5 +309,6 @@ def seed_demo(session: Session, *, now: datetime | None = None, seed: int = 2026
 
     session.flush()
     log.info("demo.seeded", admin_created=report.admin_created, customers=report.customers,
-             tickets=report.tickets, bookings=report.bookings)
+             tickets=report.tickets, bookings=report.bookings, conversations=report.conversations,
+             campaign_calls=report.campaign_calls)
     return report

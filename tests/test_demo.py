@@ -47,7 +47,7 @@ def test_seed_demo_creates_a_complete_believable_data_set(demo_db):
     assert HASHER.verify(DEMO_PASSWORD, admin.password_hash)
 
     customers = demo_db.exec(select(Customer)).all()
-    assert len(customers) == report.customers == 40
+    assert report.customers == 40 and len(customers) == 41  # and one new caller, whom the agent's call added
     countries = {phonenumbers.region_code_for_number(phonenumbers.parse(c.phone)) for c in customers}
     assert {"US", "GB", "FR", "DE", "IN", "AU", "JP", "BR", "AE"} <= countries
     assert all(phonenumbers.is_valid_number(phonenumbers.parse(c.phone)) for c in customers)
@@ -91,3 +91,63 @@ def test_seeding_again_reuses_customers_and_keeps_bookings_apart(demo_db):
     for earlier, later in zip(held, held[1:]):
         assert earlier.ends_at <= later.starts_at, "bookings overlap"
     assert Counter(b.status for b in held)["pending"] >= 1
+
+
+def test_demo_calls_tell_the_whole_story(demo_db):
+    """A dozen conversations over two weeks (transcripts, summaries, what they made), one waiting for review,
+    one failed, today's calls, and a completed campaign whose calls and outcomes agree with them."""
+    from navaia_app.bookings.models import Booking
+    from navaia_app.campaigns.models import Campaign, CampaignCall, CampaignCallAttempt
+    from navaia_app.conversations.models import Conversation, WebhookEvent
+
+    report = seed_demo(demo_db, now=NOW)
+    demo_db.commit()
+    conversations = demo_db.exec(select(Conversation).order_by(Conversation.started_at)).all()
+    assert len(conversations) == report.conversations >= 12
+    assert all(NOW - timedelta(days=14) <= c.started_at <= NOW for c in conversations)
+    zone = ZoneInfo(get_settings().business_timezone)
+    assert sum(c.started_at.astimezone(zone).date() == NOW.astimezone(zone).date() for c in conversations) >= 2
+    # every webhook went through the inbox and was processed
+    events = demo_db.exec(select(WebhookEvent)).all()
+    assert len(events) == len(conversations) and {e.status for e in events} == {"processed"}
+
+    review = [c for c in conversations if c.needs_review]
+    assert len(review) == 1 and "outside opening hours" in review[0].review_reason
+    failed = [c for c in conversations if c.status == "failed"]
+    assert len(failed) == 1 and failed[0].outcome == "not_connected" and failed[0].campaign_call_id
+    for c in conversations:
+        if c.status == "failed":
+            continue
+        assert c.transcript and c.summary and c.customer_id, c.external_id
+        if c.outcome == "booking_created":
+            booking = demo_db.get(Booking, c.booking_id)
+            assert booking.conversation_id == c.id and booking.source == "ai_call"
+            assert booking.customer_id == c.customer_id and booking.starts_at > c.started_at
+            assert booking.created_at == c.created_at  # made when the call ended
+        elif c.outcome == "ticket_created":
+            ticket = demo_db.get(Ticket, c.ticket_id)
+            assert ticket.conversation_id == c.id and ticket.source == "ai_call" and ticket.customer_id == c.customer_id
+        else:
+            assert c is review[0]
+    assert sum(c.outcome == "booking_created" for c in conversations) >= 4
+    assert sum(c.outcome == "ticket_created" for c in conversations) >= 3
+
+    [campaign] = demo_db.exec(select(Campaign)).all()
+    assert campaign.status == "completed" and campaign.started_at < campaign.completed_at <= NOW
+    calls = demo_db.exec(select(CampaignCall).where(CampaignCall.campaign_id == campaign.id)).all()
+    outcomes = Counter(call.status for call in calls)
+    assert outcomes["completed"] >= 2 and outcomes["skipped"] == 1 and outcomes["no_answer"] >= 1
+    assert {"voicemail", "busy"} <= set(outcomes)
+    for call in calls:
+        attempts = demo_db.exec(select(CampaignCallAttempt).where(CampaignCallAttempt.campaign_call_id == call.id)).all()
+        if call.status == "skipped":
+            assert not attempts and call.skip_reason
+            continue
+        [attempt] = attempts
+        assert attempt.outcome == call.status and campaign.started_at <= attempt.placed_at < attempt.ended_at
+        assert attempt.ended_at <= campaign.completed_at
+        if call.status == "completed":
+            conversation = demo_db.get(Conversation, call.conversation_id)
+            assert conversation.campaign_call_id == call.id and conversation.direction == "outbound"
+            assert conversation.customer_id == call.customer_id
+    assert report.campaign_calls == len(calls) - outcomes["skipped"]

@@ -196,13 +196,18 @@ def _row(event: InboundEvent, media_path: str | None) -> dict[str, Any]:
             "media_path": media_path}
 
 
-def store_events_on(conn: sa.Connection, events: list[tuple[InboundEvent, str | None]]) -> list[int | None]:
-    """Insert events into the inbox in ONE transaction on `conn` and commit; for each, its new id, or
-    None when the same (type, conversation) was stored already (or earlier in this very batch)."""
-    with conn.begin():
-        rows = conn.execute(_insert_statement(conn.dialect.name), [_row(e, m) for e, m in events]).all()
+def insert_events(conn: sa.Connection, events: list[tuple[InboundEvent, str | None]]) -> list[int | None]:
+    """Insert events into the inbox in the transaction `conn` is in; for each, its new id, or None when the
+    same (type, conversation) was stored already (or earlier in this very batch)."""
+    rows = conn.execute(_insert_statement(conn.dialect.name), [_row(e, m) for e, m in events]).all()
     new = {(event_type, external_id): event_id for event_id, event_type, external_id in rows}
     return [new.pop((event.event_type, event.external_id), None) for event, _media in events]
+
+
+def store_events_on(conn: sa.Connection, events: list[tuple[InboundEvent, str | None]]) -> list[int | None]:
+    """insert_events in ONE transaction of its own on `conn`, committed."""
+    with conn.begin():
+        return insert_events(conn, events)
 
 
 def store_events(engine: sa.Engine, events: list[tuple[InboundEvent, str | None]]) -> list[int | None]:
