@@ -39,7 +39,7 @@ app = rx.App(
     api_transformer=create_api(),
     head_components=[rx.el.meta(name="description", content="Navaia: operations portal for AI voice agents"),
                      rx.script(src="/a11y.js")],  # focus back to a closed dialog's opener; scrollers take focus
-    stylesheets=["/a11y.css"],  # contrast and focus rings (WCAG 2.1 AA) on top of Radix Themes
+    stylesheets=["/a11y.css", "/phone.css"],  # contrast and focus rings (WCAG 2.1 AA); phones: cards, one day
     backend_exception_handler=backend_exception_handler,  # a reference to quote instead of Reflex's generic toast
 )
 

@@ -89,6 +89,7 @@ def test_seed_demo_if_empty_and_demo_admin(cli):
     first = cli("seed-demo", "--if-empty")
     assert first.returncode == 0, first.stderr
     assert "40 customers" in first.stdout and "admin@navaia.demo" in first.stdout
+    assert "15 conversations" in first.stdout and "7 campaign calls" in first.stdout
     second = cli("seed-demo", "--if-empty")
     assert second.returncode == 0 and "not seeded" in second.stdout
     shown = cli("demo-admin")

@@ -54,7 +54,7 @@ def _people() -> rx.Component:
                     rx.table.column_header_cell("Last sign-in", display=["none", "table-cell"]),
                     rx.table.column_header_cell(""))),
                 rx.table.body(rx.foreach(S.users, _user_row)),
-                width="100%", size="2",
+                width="100%", size="2", class_name="cards-on-phone",
             ),
             spacing="3", width="100%",
         ),

@@ -6,7 +6,7 @@ from navaia_app.bookings.service import STATUS_LABELS
 from navaia_app.bookings.state import ANY, HOUR_PX, BookingsState as S, BusinessHoursState
 from navaia_app.customers.picker import customer_picker
 from navaia_app.ui.layout import (dialog_actions, empty_state, field_error, field_label, pager, search_input,
-                                  suggest_input)
+                                  suggest_input, text_button)
 from navaia_app.ui.live import live_ticker
 from navaia_app.ui.timefmt import date_input, viewer_zone_probe
 
@@ -53,12 +53,12 @@ def _resource_select() -> rx.Component:
 
 def _one_line(*children, **props) -> rx.Component:
     return rx.text(*children, size="1", overflow="hidden", text_overflow="ellipsis", white_space="nowrap",
-                   line_height="16px", **props)
+                   line_height="16px", as_="span", display="block", **props)
 
 
 def _block(block) -> rx.Component:
     color = status_color(block.status)
-    return rx.box(
+    return rx.el.button(  # a button: the keyboard opens a booking as the mouse does
         rx.cond(
             block.lines == 1,
             _one_line(rx.text.strong(block.time), " ", block.customer),
@@ -76,7 +76,8 @@ def _block(block) -> rx.Component:
         _hover={"background": rx.color(color, 4)},
         on_click=S.open_detail(block.id),
         title=block.time + " " + block.customer + " · " + block.service,
-        class_name="calendar-block",
+        type="button", text_align="left", color="inherit", font="inherit",
+        class_name="rt-reset calendar-block",
         custom_attrs={"data-booking-id": block.id},
     )
 
@@ -112,6 +113,7 @@ def _day_column(day) -> rx.Component:
             background=rx.color("gray", 3), border_left=f"1px solid {rx.color('gray', 5)}",
         ),
         spacing="0", flex="1", min_width="104px", id="calendar-day-" + day.key,
+        class_name=rx.cond(day.key == S.shown_day, "calendar-day shown-day", "calendar-day"),
     )
 
 
@@ -120,11 +122,17 @@ def _calendar() -> rx.Component:
         rx.hstack(
             rx.hstack(
                 rx.icon_button(rx.icon("chevron-left", size=16), variant="soft", on_click=S.prev_week,
-                               aria_label="Previous week"),
+                               aria_label="Previous week", class_name="wide-only"),
+                # a phone shows one day at a time and steps by day
+                rx.icon_button(rx.icon("chevron-left", size=16), variant="soft", on_click=S.prev_day,
+                               aria_label="Previous day", class_name="narrow-only"),
                 rx.button("Today", variant="soft", on_click=S.this_week),
                 rx.icon_button(rx.icon("chevron-right", size=16), variant="soft", on_click=S.next_week,
-                               aria_label="Next week"),
-                rx.heading(S.week_label, size="4", id="calendar-week-label"),
+                               aria_label="Next week", class_name="wide-only"),
+                rx.icon_button(rx.icon("chevron-right", size=16), variant="soft", on_click=S.next_day,
+                               aria_label="Next day", class_name="narrow-only"),
+                rx.heading(S.week_label, size="4", id="calendar-week-label", class_name="wide-only"),
+                rx.heading(S.shown_day_label, size="4", id="calendar-day-label", class_name="narrow-only"),
                 spacing="2", align="center",
             ),
             rx.spacer(),
@@ -146,9 +154,10 @@ def _calendar() -> rx.Component:
                     spacing="0", width="48px", flex_shrink="0",
                 ),
                 rx.foreach(S.days, _day_column),
-                spacing="0", width="100%", min_width="780px", align="start",
+                spacing="0", width="100%", min_width="780px", align="start", class_name="calendar-week",
             ),
-            width="100%", overflow_x="auto", class_name="scroll-x", border=f"1px solid {rx.color('gray', 5)}", border_radius="10px",
+            width="100%", overflow_x="auto", class_name="scroll-x", border=f"1px solid {rx.color('gray', 5)}",
+            border_radius="10px",
             background=rx.color("gray", 1), id="booking-calendar",
         ),
         rx.hstack(*[rx.hstack(rx.box(width="10px", height="10px", border_radius="3px",
@@ -169,8 +178,7 @@ def _row(row) -> rx.Component:
             rx.text(row.when, size="2", weight="medium", white_space="nowrap", title=row.when_full),
             rx.cond(row.customer_time != "", rx.text(row.customer_time, size="1", color_scheme="gray")),
             spacing="0")),
-        rx.table.cell(rx.text(row.customer, on_click=S.open_detail(row.id), cursor="pointer", weight="medium",
-                              size="2", _hover={"text_decoration": "underline"}, role="button", tab_index=0)),
+        rx.table.cell(text_button(row.customer, on_click=S.open_detail(row.id))),
         rx.table.cell(rx.vstack(rx.text(row.service, size="2"), rx.text(row.duration, size="1", color_scheme="gray"),
                                 spacing="0"), display=["none", "table-cell"]),
         rx.table.cell(status_select(row.id, row.status, row.allowed, "booking-status-" + row.id.to_string())),
@@ -220,7 +228,7 @@ def _list() -> rx.Component:
                     rx.table.column_header_cell("Source", display=["none", "none", "table-cell"]),
                     rx.table.column_header_cell(""))),
                 rx.table.body(rx.foreach(S.rows, _row)),
-                width="100%", variant="surface", size="2",
+                width="100%", variant="surface", size="2", class_name="cards-on-phone",
             ), width="100%", overflow_x="auto", class_name="scroll-x"),
             rx.cond(S.filtered,
                     empty_state("search-x", "No booking matches", "Change or clear the filters.",

@@ -145,6 +145,9 @@ class BookingsState(FormDialogMixin, LivePageMixin, PagedMixin, ViewerZoneMixin,
     # Week calendar
     week_of: str = ""
     week_label: str = ""
+    focus_day: str = ""  # the day a phone shows (one day at a time); "" = today, or the week's first day
+    shown_day: str = ""
+    shown_day_label: str = ""
     days: list[CalendarDay] = []
     hour_labels: list[str] = []
     grid_height: str = "0px"
@@ -255,6 +258,11 @@ class BookingsState(FormDialogMixin, LivePageMixin, PagedMixin, ViewerZoneMixin,
         sunday = monday + timedelta(days=6)
         self.week_label = (f"{monday.day} {monday:%b} – {sunday.day} {sunday:%b %Y}" if monday.month != sunday.month
                            else f"{monday.day}–{sunday.day} {sunday:%B %Y}")
+        focus = parse_day(self.focus_day)
+        today_here = self._today()
+        shown = focus if focus and monday <= focus <= sunday else (
+            today_here if monday <= today_here <= sunday else monday)
+        self.shown_day, self.shown_day_label = shown.isoformat(), f"{shown:%A} {shown.day} {shown:%B %Y}"
         start, end = local_midnight(monday, zone), local_midnight(monday + timedelta(days=7), zone)
         views = service.bookings_between(session=session, start=start, end=end, resource=self.resource,
                                          include_cancelled=False)
@@ -354,7 +362,23 @@ class BookingsState(FormDialogMixin, LivePageMixin, PagedMixin, ViewerZoneMixin,
     def _move_week(self, days: int) -> None:
         monday = parse_day(self.week_of) or week_start(self._today())
         self.week_of = (monday + timedelta(days=days)).isoformat()
+        self.focus_day = ""
         self._reload()
+
+    def _move_day(self, days: int) -> None:
+        day = (parse_day(self.shown_day) or self._today()) + timedelta(days=days)
+        self.focus_day, self.week_of = day.isoformat(), week_start(day).isoformat()
+        self._reload()
+
+    @rx.event
+    @authenticated
+    def prev_day(self):
+        self._move_day(-1)
+
+    @rx.event
+    @authenticated
+    def next_day(self):
+        self._move_day(1)
 
     @rx.event
     @authenticated
@@ -369,7 +393,7 @@ class BookingsState(FormDialogMixin, LivePageMixin, PagedMixin, ViewerZoneMixin,
     @rx.event
     @authenticated
     def this_week(self):
-        self.week_of = ""
+        self.week_of = self.focus_day = ""
         self._reload()
 
     @rx.event
@@ -377,7 +401,7 @@ class BookingsState(FormDialogMixin, LivePageMixin, PagedMixin, ViewerZoneMixin,
     def go_to_day(self, value: str):
         day = parse_day(value)
         if day:
-            self.week_of = week_start(day).isoformat()
+            self.week_of, self.focus_day = week_start(day).isoformat(), day.isoformat()
             self._reload()
 
     @rx.event

@@ -7,7 +7,7 @@ import reflex as rx
 from navaia_app.conversations.state import ConversationsState as S
 from navaia_app.conversations.state import ReviewBadgeState
 from navaia_app.ui import routes
-from navaia_app.ui.layout import empty_state, field_error, field_label, pager, search_input
+from navaia_app.ui.layout import empty_state, field_error, field_label, pager, search_input, text_button
 from navaia_app.ui.live import live_ticker
 
 TABS = (("all", "All calls"), ("review", "Needs review"), ("booking_created", "Booked"),
@@ -23,7 +23,7 @@ def _row(row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(row.when, size="2", white_space=["normal", "nowrap"], min_width="88px")),
         rx.table.cell(rx.vstack(
-            rx.text(row.customer, weight="medium", size="2"),
+            text_button(row.customer, on_click=S.open_call(row.id).stop_propagation, class_name="call-open"),
             rx.text(rx.match(row.direction, ("inbound", "Inbound"), ("outbound", "Outbound"), ("web", "Browser"),
                              "Call"), size="1", color_scheme="gray"),
             spacing="0")),
@@ -367,7 +367,7 @@ def conversations_page() -> rx.Component:
                         _header("Summary", display=["none", "none", "table-cell"]),
                     )),
                     rx.table.body(rx.foreach(S.rows, _row)),
-                    variant="surface", size="2", width="100%",
+                    variant="surface", size="2", width="100%", class_name="cards-on-phone",
                 ),
                 pager(S),
                 width="100%", overflow_x="auto", class_name="scroll-x",

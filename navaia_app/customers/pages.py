@@ -193,7 +193,7 @@ def customers_page() -> rx.Component:
                         )
                     ),
                     rx.table.body(rx.foreach(S.rows, _row)),
-                    variant="surface", size="2", width="100%",
+                    variant="surface", size="2", width="100%", class_name="cards-on-phone",
                 ),
                 pager(S),
                 width="100%", overflow_x="auto", class_name="scroll-x",

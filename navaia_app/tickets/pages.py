@@ -6,7 +6,7 @@ from navaia_app.customers.picker import customer_picker
 from navaia_app.tickets.service import PRIORITY_LABELS, SOURCE_LABELS, STATUS_LABELS
 from navaia_app.tickets.state import ANY, TicketsState as S
 from navaia_app.ui.layout import (dialog_actions, empty_state, field_error, field_label, pager, plain_header,
-                                  search_input, sort_header, suggest_input)
+                                  search_input, sort_header, suggest_input, text_button)
 from navaia_app.ui.live import live_ticker
 from navaia_app.ui.timefmt import date_input, viewer_zone_probe
 
@@ -44,9 +44,7 @@ def _row(row) -> rx.Component:
                       display=["none", "table-cell"]),
         rx.table.cell(
             rx.vstack(
-                rx.text(row.title, on_click=S.open_detail(row.id), weight="medium", cursor="pointer", size="2",
-                        _hover={"text_decoration": "underline"}, role="button", tab_index=0,
-                        class_name="ticket-title"),
+                text_button(row.title, on_click=S.open_detail(row.id), class_name="ticket-title"),
                 rx.hstack(
                     rx.cond(row.customer != "", rx.text(row.customer, size="1", color_scheme="gray")),
                     rx.cond(row.category != "", rx.badge(row.category, variant="outline", size="1",
@@ -147,7 +145,7 @@ def _table() -> rx.Component:
                     sort_header(S, "Created", "created_at", display=["none", "table-cell"]),
                 )),
                 rx.table.body(rx.foreach(S.rows, _row)),
-                width="100%", variant="surface", size="2",
+                width="100%", variant="surface", size="2", class_name="cards-on-phone",
             ),
             width="100%", overflow_x="auto",
         ),

@@ -147,6 +147,8 @@ def header(title: str) -> rx.Component:
 
 def shell(title: str, content: rx.Component) -> rx.Component:
     return rx.hstack(
+        # the first Tab stop: past the sidebar to the page (WCAG 2.4.1)
+        rx.el.a("Skip to main content", href="#main-content", class_name="skip-link"),
         sidebar(),
         rx.box(
             header(title),
@@ -154,6 +156,7 @@ def shell(title: str, content: rx.Component) -> rx.Component:
                 rx.cond(AuthState.user_id > 0, content, rx.center(rx.spinner(size="3"), padding="4rem")),
                 padding=["1rem", "1.5rem"],
                 max_width="1400px",
+                id="main-content", tab_index=-1, outline="none",
             ),
             flex="1",
             min_width="0",
@@ -282,6 +285,13 @@ def suggest_input(options, *, list_id: str, **props) -> rx.Component:
 def field_label(*children, html_for: str | None, size: str = "2") -> rx.Component:
     """A form field's visible label, tied to its control (a text with `as_="label"` drops `for`)."""
     return rx.el.label(*children, html_for=html_for, class_name=f"rt-Text rt-r-size-{size} rt-r-weight-medium")
+
+
+def text_button(*children, on_click, size: str = "2", weight: str = "medium", **props) -> rx.Component:
+    """Text that opens something (a ticket, a call): a real button, so Enter and Space work and it shows focus."""
+    return rx.el.button(*children, on_click=on_click, type="button",
+                        class_name=f"rt-reset rt-Text rt-r-size-{size} rt-r-weight-{weight} text-button "
+                                   + props.pop("class_name", ""), **props)
 
 
 def field_error(message) -> rx.Component:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,3 +55,18 @@ def app_pages() -> list[tuple[str, str]]:
         path = "/" if route == "index" else "/" + route.strip("/")
         pages.append((path, str(unevaluated.title or "").split(" · ")[0]))
     return pages
+
+
+# The same first user test_auth_and_customers.py registers; created here when these files run on their own.
+ADMIN = {"name": "Ada Lovelace", "email": "ada@example.com", "password": "orbit lantern meadow"}
+
+
+@pytest.fixture(scope="module")
+def staff(live_app, e2e_database) -> dict[str, str]:
+    env = {**os.environ, "DATABASE_URL": e2e_database, "APP_ENV": "test", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "navaia_app.cli", "create-user", "--email", ADMIN["email"], "--password",
+         ADMIN["password"], "--name", ADMIN["name"], "--role", "admin"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 or "already exists" in done.stderr, done.stderr
+    return ADMIN

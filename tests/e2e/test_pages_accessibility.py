@@ -1,6 +1,6 @@
 """Every registered page passes axe-core's WCAG 2.1 A/AA rules (no serious or critical violation): in light and
 dark mode, on a 390 px phone, and with each create dialog open. Moderate findings are listed (warning and
-test-artifacts/axe-report.txt). Screenshots of every page at 390 px go to test-artifacts/phone-390/.
+test-artifacts/axe-*.txt). Screenshots of every page at 390 px go to test-artifacts/phone-390-{light,dark}/.
 
 Pages come from the app's own registry (tests/e2e/a11y.py: app_pages), so a page added later is checked too;
 a page with a route parameter this file does not know fails until one is given in ROUTE_VALUES.
@@ -8,10 +8,7 @@ a page with a route parameter this file does not know fails until one is given i
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import uuid
 import warnings
 from datetime import datetime, timedelta, timezone
@@ -20,29 +17,16 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.a11y import ARTIFACTS, PHONE, ROOT, Findings, app_pages
+from tests.e2e.a11y import ARTIFACTS, PHONE, Findings, app_pages, staff  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.e2e
 
-# The same first user test_auth_and_customers.py registers; created here when this file runs on its own.
-ADMIN = {"name": "Ada Lovelace", "email": "ada@example.com", "password": "orbit lantern meadow"}
 DIALOGS = {  # page -> the button that opens its create dialog
     "/customers": "#new-customer",
     "/tickets": "#new-ticket",
     "/bookings": "#new-booking",
     "/campaigns": "#new-campaign",
 }
-
-
-@pytest.fixture(scope="module")
-def staff(live_app, e2e_database) -> dict[str, str]:
-    env = {**os.environ, "DATABASE_URL": e2e_database, "APP_ENV": "test", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-m", "navaia_app.cli", "create-user", "--email", ADMIN["email"], "--password",
-         ADMIN["password"], "--name", ADMIN["name"], "--role", "admin"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0 or "already exists" in done.stderr, done.stderr
-    return ADMIN
 
 
 @pytest.fixture(scope="module")
