@@ -528,11 +528,13 @@ class BookingsState(FormDialogMixin, LivePageMixin, PagedMixin, ViewerZoneMixin,
         chosen = parse_day(day)
         self.form_day = (chosen if chosen and chosen >= self._today() else self._first_open_day()).isoformat()
         self.slot_iso, self.slot_note = "", ""
+        self.form_open = True
+        yield  # the dialog shows at once; the free slots and service suggestions follow
+        self._refresh_slots()
+        yield
         with session_scope() as session:
             self.services = list(session.exec(
                 select(Booking.service).group_by(Booking.service).order_by(Booking.service).limit(30)))
-        self._refresh_slots()
-        self.form_open = True
 
     @rx.event
     @authenticated

@@ -244,8 +244,9 @@ class CampaignsState(FormDialogMixin, DeleteConfirmMixin, LivePageMixin, ViewerZ
         self._reset_form()
         self.editing_id = 0
         self.form_values = _default_form()
-        self._preview()
         self.form_open = True
+        yield  # the dialog shows at once; the audience count (a query over every customer) follows
+        self._preview()
 
     @rx.event
     @authenticated

@@ -327,9 +327,10 @@ class TicketsState(FormDialogMixin, LivePageMixin, PagedMixin, SearchMixin,
     def open_new(self):
         self._reset_picker()
         self.form_values, self.form_errors, self.form_priority = {}, {}, "medium"
+        self.form_open = True
+        yield  # the dialog shows at once; its category suggestions follow (a query over every ticket)
         with session_scope() as session:
             self.categories = service.list_categories(session=session)
-        self.form_open = True
 
     @rx.event
     def set_form_priority(self, value: str):
