@@ -49,8 +49,11 @@ def create_api() -> FastAPI:
     from navaia_app.analytics import api as analytics_api
     from navaia_app.conversations import api as conversations_api, tools_api
 
-    for router in (analytics_api.router, conversations_api.webhooks_router, conversations_api.router, conversations_api.browser_router,
-                   tools_api.router):
+    from navaia_app.reminders import tools_api as reminder_tools_api
+
+    # the reminder tools before the generic tools router (its /api/tools/{tool} answers unknown tools)
+    for router in (analytics_api.router, conversations_api.webhooks_router, conversations_api.router,
+                   conversations_api.browser_router, reminder_tools_api.router, tools_api.router):
         api.include_router(router)
     from navaia_app.campaigns import api as campaigns_api
     from navaia_app.handoff import api as handoff_api
@@ -65,6 +68,10 @@ def create_api() -> FastAPI:
 
     for router in (webhooks_out_api.router, privacy_api.customers_router, privacy_api.settings_router,
                    calendar_api.router, calendar_api.feed_router):
+        api.include_router(router)
+    from navaia_app.reminders import api as reminders_api, webhooks as reminder_webhooks
+
+    for router in (reminders_api.router, reminder_webhooks.router):
         api.include_router(router)
     from navaia_app.system.metrics import MetricsMiddleware, router as metrics_router
     from navaia_app.core.security import SecurityMiddleware, TokenBucket

@@ -15,6 +15,7 @@ from navaia_app.calendar_feeds.models import CalendarFeed
 from navaia_app.privacy.models import RetentionPolicy
 from navaia_app.webhooks_out.models import OutgoingEvent, WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
 from navaia_app.outreach.models import CallStatusEvent, CampaignCall, CampaignCallAttempt, DispatchLease
+from navaia_app.reminders.models import BookingReminder, ReminderSettings, SmsMessage
 from navaia_app.tickets.models import Ticket
 
 metadata = SQLModel.metadata
@@ -26,4 +27,5 @@ __all__ = [
     "CallStatusEvent", "CampaignCallAttempt", "DispatchLease",
     "ConversationEvaluation", "HandoffNumber",
     "CalendarFeed", "OutgoingEvent", "RetentionPolicy", "WebhookDelivery", "WebhookDeliveryAttempt", "WebhookEndpoint",
+    "BookingReminder", "ReminderSettings", "SmsMessage",
 ]

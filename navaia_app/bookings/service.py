@@ -23,6 +23,7 @@ from sqlmodel import Session, func, or_, select
 
 from navaia_app.activity.service import ActivityView, delete_activity, list_activity, record_activity
 from navaia_app.audit import service as audit
+from navaia_app.bookings import listeners as booking_listeners
 from navaia_app.bookings.models import BOOKING_STATUSES, Booking, BookingOut, BookingPatch
 from navaia_app.core.db import clear_references, get_or_not_found, lock_until_commit, row_exists
 from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
@@ -221,6 +222,7 @@ def create_booking(
     session.flush()
     record_activity(session, subject_type=SUBJECT, subject_id=booking.id, kind="created", actor_id=actor_id,
                     to_value=status, at=now)
+    booking_listeners.changed(session=session, booking=booking, reason="created", now=now)  # reminders re-plan
     bump(session, "bookings")  # open pages reload
     outbox.emit_record(session, "booking.created", BookingOut, booking)  # same transaction: the outbox
     log.info("booking.created", booking_id=booking.id, customer_id=customer_id, source=source, status=status,
@@ -524,6 +526,10 @@ def update_booking(
     booking.updated_at = now
     session.add(booking)
     session.flush()
+    replan = "moved" if moves else "status" if "status" in changed else "customer" if "customer_id" in changed \
+        else None
+    if replan:  # in this transaction: the reminders are always those of the booking as it stands
+        booking_listeners.changed(session=session, booking=booking, reason=replan, now=now)
     bump(session, "bookings")
     kind = "booking.cancelled" if changed.get("status") == "cancelled" else "booking.updated"
     outbox.emit_record(session, kind, BookingOut, booking, changed=sorted(changed))
@@ -576,6 +582,7 @@ def delete_booking(*, session: Session, booking_id: int, actor=None) -> None:
     Raises NotFound.
     """
     booking = get_booking(session=session, booking_id=booking_id)
+    booking_listeners.deleting(session=session, booking_id=booking_id)
     clear_references(session, "conversations", "booking_id", booking_id)
     delete_activity(session, subject_type=SUBJECT, subject_id=booking_id)
     session.delete(booking)

@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     # test only: production refuses to start without it).
     allowed_call_countries: str = ""
 
+    # Booking reminders: texts go through SMS_PROVIDER (default: Twilio when calls do, else simulated);
+    # the due-reminder job runs every REMINDERS_EVERY_SECONDS.
+    sms_provider: Literal["twilio", "simulated"] | None = None
+    reminders_every_seconds: int = Field(default=30, ge=5, le=3600)
+
     agent_tools_secret: str | None = None
     # Outgoing webhooks may reach loopback and private addresses (tests, on-premises receivers); off: SSRF.
     outgoing_webhooks_allow_private: bool = False

@@ -23,6 +23,7 @@ class Customer(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=254, index=True)
     timezone: str | None = Field(default=None, max_length=64)
     do_not_call: bool = Field(default=False)
+    sms_opt_out: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})  # STOP by SMS
     notes: str = Field(default="", max_length=2000)
     # Lower-cased name, email and phone digits in one column, so a search reads one column.
     search_text: str = Field(default="", max_length=400, sa_column_kwargs={"server_default": ""})
@@ -40,6 +41,7 @@ class CustomerIn(BaseModel):
     email: str | None = None
     timezone: str | None = None
     do_not_call: bool = False
+    sms_opt_out: bool = False
     notes: str = ""
 
 
@@ -50,6 +52,7 @@ class CustomerPatch(BaseModel):
     email: str | None = None
     timezone: str | None = None
     do_not_call: bool | None = None
+    sms_opt_out: bool | None = None
     notes: str | None = None
 
 
@@ -61,6 +64,7 @@ class CustomerOut(BaseModel):
     email: str | None
     timezone: str | None
     do_not_call: bool
+    sms_opt_out: bool
     notes: str
     created_at: datetime
     updated_at: datetime

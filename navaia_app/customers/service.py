@@ -60,6 +60,8 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
             errors["timezone"] = exc.message
     if "do_not_call" in data and data["do_not_call"] is not None:
         out["do_not_call"] = bool(data["do_not_call"])
+    if "sms_opt_out" in data and data["sms_opt_out"] is not None:
+        out["sms_opt_out"] = bool(data["sms_opt_out"])
     if "notes" in data and data["notes"] is not None:
         notes = str(data["notes"]).strip()
         if len(notes) > 2000:

@@ -46,6 +46,16 @@ RECONCILE = PeriodicJob("reconcile-campaigns", "navaia_app.jobs.calls.reconcile_
 PERIODIC_JOBS = (*PERIODIC_JOBS, RECONCILE)
 
 
+def _reminders_every() -> timedelta:
+    from navaia_app.core.settings import get_settings
+
+    return timedelta(seconds=get_settings().reminders_every_seconds)
+
+
+# Booking reminders: send what is due, settle reminder calls that ended (reminders/sender.py).
+REMINDERS = PeriodicJob("send-due-reminders", "navaia_app.jobs.tasks.send_due_reminders", _reminders_every())
+PERIODIC_JOBS = (*PERIODIC_JOBS, REMINDERS)
+
 
 def elevenlabs_sync_job() -> PeriodicJob | None:
     """The backstop for lost post-call webhooks, every ELEVENLABS_SYNC_SECONDS (None when 0: off)."""

@@ -134,3 +134,20 @@ def purge_past_retention() -> dict[str, object]:
     from navaia_app.privacy import retention
 
     return retention.purge()
+
+
+# --- booking reminders ---------------------------------------------------------------------------
+
+
+def send_due_reminders() -> dict[str, int]:
+    """Periodic: send the reminders that are due and settle reminder calls that ended (safe to run twice:
+    each reminder is claimed in the database before anything is sent)."""
+    from navaia_app.core.redis import get_redis
+    from navaia_app.jobs.periodic import REMINDERS, schedule_periodic_jobs
+    from navaia_app.reminders import sender
+
+    try:  # book the next run first: a failure below must not break the chain
+        schedule_periodic_jobs(get_redis(), jobs=(REMINDERS,))
+    except Exception as exc:
+        log.warning("reminders.booking_failed", error=type(exc).__name__)
+    return sender.run()

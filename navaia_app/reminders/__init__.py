@@ -1,0 +1,1 @@
+"""Booking reminders: planning, sending, and the customer's answers (see service.py)."""
