@@ -10,8 +10,8 @@ from typing import Any
 from sqlmodel import Session
 
 from navaia_app.bookings.models import Booking
-from navaia_app.core.call_tokens import read_call_token
-from navaia_app.core.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
+from navaia_app.conversations.call_binding import bind_call
+from navaia_app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from navaia_app.core.logging import get_logger
 from navaia_app.core.types import utcnow
 from navaia_app.customers.models import Customer
@@ -20,18 +20,24 @@ from navaia_app.reminders import planning, service
 log = get_logger(__name__)
 
 
+NOT_A_REMINDER_CALL = ("This tool works only on a booking reminder call: its call token names the booking, and "
+                       "this call has none.")
+
+
 def _bound(session: Session, call_token: str | None) -> tuple[Booking, int | None, str]:
-    """The booking the call's token names, the reminder, and the customer's zone."""
-    claims = read_call_token(call_token)
-    booking_id = claims.get("booking_id")
-    if not isinstance(booking_id, int):
-        raise AuthenticationFailed("This call is not about a booking.")
+    """The booking the call's token names, the reminder, and the customer's zone. A forged or expired token,
+    or a call that is not a reminder call, is refused (PermissionDenied, 403)."""
+    binding = bind_call(session=session, call_token=call_token)
+    booking_id = binding.claims.get("booking_id")
+    if binding.proof != "token" or not isinstance(booking_id, int):
+        raise PermissionDenied(NOT_A_REMINDER_CALL)
     booking = session.get(Booking, booking_id)
     if booking is None:
         raise NotFound("The booking this call is about no longer exists.")
-    if claims.get("customer_id") not in (None, booking.customer_id):
-        raise AuthenticationFailed("The call token does not match the booking.")
-    reminder_id = claims.get("reminder_id") if isinstance(claims.get("reminder_id"), int) else None
+    if binding.claims.get("customer_id") not in (None, booking.customer_id):
+        raise PermissionDenied("The call token does not match the booking.")
+    reminder_id = binding.claims.get("reminder_id")
+    reminder_id = reminder_id if isinstance(reminder_id, int) else None
     return booking, reminder_id, planning.zone_name(session.get(Customer, booking.customer_id))
 
 

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from navaia_app.audit import service as audit
-from navaia_app.auth.service import require_admin
+from navaia_app.auth.permissions import require
 from navaia_app.bookings import service as bookings
 from navaia_app.bookings.models import Booking
 from navaia_app.core.activity import record_activity
@@ -100,7 +100,7 @@ def check_template(text: Any, field: str, errors: dict[str, str]) -> str | None:
 def update_reminder_settings(*, session: Session, actor, changes: dict[str, Any],
                              now: datetime | None = None) -> ReminderSettings:
     """Change the fields given (admins only); every upcoming booking is re-planned in this transaction."""
-    require_admin(actor)
+    require(actor, "change_settings")
     now = now or utcnow()
     unknown = set(changes) - {"enabled", "call_lead_minutes", "sms_lead_minutes", "sms_fallback", "channel_order",
                               "window_start", "window_end", "excluded_services", "business_name", "sms_template",

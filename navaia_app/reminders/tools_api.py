@@ -14,7 +14,8 @@ from navaia_app.core.api import DB, problem
 from navaia_app.reminders import agent_tools
 
 router = APIRouter(tags=["voice agent tools"], responses={
-    401: problem("Missing or wrong X-Agent-Tools-Secret, or a missing, forged or expired call token"),
+    401: problem("Missing or wrong X-Agent-Tools-Secret"),
+    403: problem("The call token is missing, forged or expired, or names no booking"),
     404: problem("The booking this call is about no longer exists"), 422: problem("Invalid input"),
     503: problem("AGENT_TOOLS_SECRET is not configured")})
 

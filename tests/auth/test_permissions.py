@@ -187,6 +187,24 @@ def _erased(customer_id) -> bool:
         return session.get(Customer, customer_id).erased_at is not None
 
 
+def _reminder_lead():
+    return 60 + next(_numbers)  # a lead time no other walk set, so "happened" sees this walk's own change
+
+
+def _change_reminders(minutes, user):
+    from navaia_app.reminders import service
+
+    with session_scope() as session:
+        service.update_reminder_settings(session=session, actor=user, changes={"sms_lead_minutes": minutes})
+
+
+def _reminder_lead_is(minutes) -> bool:
+    from navaia_app.reminders import service
+
+    with session_scope() as session:
+        return service.get_reminder_settings(session=session).sms_lead_minutes == minutes
+
+
 # "action" or "action:what" (an action done by more than one service) -> its walk.
 WALKS: dict[str, Walk] = {
     "start_campaign": Walk(
@@ -206,6 +224,11 @@ WALKS: dict[str, Walk] = {
         lambda client, headers, email: client.post("/api/v1/users", headers=headers, json={
             "email": email, "password": "pale window orchard 77", "name": "New Person", "role": "agent"}),
         _user_exists),
+    "change_settings:reminders": Walk(
+        _reminder_lead, _change_reminders,
+        lambda client, headers, minutes: client.put("/api/v1/settings/reminders", headers=headers,
+                                                    json={"sms_lead_minutes": minutes}),
+        _reminder_lead_is),
     # The System page has no REST route; its service is what the page calls.
     "view_system": Walk(dict, _view_system, None, lambda seen: "status" in seen),
     "change_settings:handoff": Walk(
@@ -231,7 +254,6 @@ WALKS: dict[str, Walk] = {
 # Actions whose services other helpers are adding now (issue 10): the table defines them so those services
 # can call require(); each gets its walk when its route lands. Listed with the route that will carry it.
 PENDING_ROUTES = {
-    "change_settings:reminders": ("put", "/api/v1/settings/reminders"),
 }
 
 

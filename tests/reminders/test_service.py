@@ -14,7 +14,7 @@ from navaia_app.campaigns import service as calls
 from navaia_app.campaigns.models import CampaignCall
 from navaia_app.core.activity import ActivityEntry
 from navaia_app.core.call_tokens import read_call_token
-from navaia_app.core.errors import AuthenticationFailed, PermissionDenied, ValidationFailed
+from navaia_app.core.errors import PermissionDenied, ValidationFailed
 from navaia_app.customers.models import Customer
 from navaia_app.reminders import agent_tools, planning, sender, service
 from navaia_app.reminders.models import BookingReminder, SmsMessage
@@ -211,13 +211,13 @@ def test_tomorrow_call_due_then_confirm_tool_confirms(session, customer, reminde
 
 
 def test_the_tools_act_only_on_the_booking_the_token_names(session, customer, reminders_on):
-    with pytest.raises(AuthenticationFailed):
+    with pytest.raises(PermissionDenied):
         agent_tools.confirm_booking(session=session, call_token="forged.token")
-    with pytest.raises(AuthenticationFailed):
+    with pytest.raises(PermissionDenied):
         agent_tools.confirm_booking(session=session, call_token=None)
     from navaia_app.core.call_tokens import issue_call_token
 
-    with pytest.raises(AuthenticationFailed):  # a campaign call's token names no booking
+    with pytest.raises(PermissionDenied):  # a campaign call's token names no booking
         agent_tools.cancel_booking(session=session, call_token=issue_call_token({"customer_id": customer.id}))
 
 
