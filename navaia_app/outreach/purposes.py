@@ -22,7 +22,7 @@ from navaia_app.core.logging import get_logger
 log = get_logger(__name__)
 
 # Modules that register a purpose when imported (the reminders work adds its own here).
-POLICY_MODULES: list[str] = ["navaia_app.campaigns.policy"]
+POLICY_MODULES: list[str] = ["navaia_app.campaigns.policy", "navaia_app.reminders.policy"]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ always the plan of the booking as it stands. Rules:
   otherwise none; its timeline says which.
 - Channel order and fallback: with `sms_fallback`, a later channel is held until the earlier one reached
   nobody (no answer, busy, failed, voicemail); without it, every channel goes at its own time.
-  `do_not_call` skips the call, the SMS opt-out skips the text (the next channel moves up).
+  A customer the outbound pipeline may not reach on a channel (do-not-call for calls, the SMS opt-out for
+  texts, a number that cannot be dialled) has that channel skipped; the next channel moves up.
 - A booking that moves gets a fresh plan; the old reminders not yet sent are cancelled. Reminders already
   with a provider or answered stay as history, and a channel already used for this start is not used again.
 
@@ -36,6 +37,7 @@ from navaia_app.core.logging import get_logger
 from navaia_app.core.settings import get_settings
 from navaia_app.core.types import utcnow
 from navaia_app.customers.models import Customer
+from navaia_app.outreach.eligibility import check_eligibility
 from navaia_app.reminders.models import OPEN_STATUSES, BookingReminder, ReminderSettings
 
 log = get_logger(__name__)
@@ -175,14 +177,10 @@ def compute_plan(*, booking: Booking, customer: Customer | None, settings: Remin
             notes.append(f"No reminder {name}: no time between {settings.window_start} and {settings.window_end} "
                          f"({zone}) is left before the booking.")
             continue
-        blocked = None
-        if customer is None:
-            blocked = "the customer no longer exists"
-        elif channel == "call" and customer.do_not_call:
-            blocked = "the customer is on the do-not-call list"
-        elif channel == "sms" and customer.sms_opt_out:
-            blocked = "the customer opted out of texts"
-        if blocked:
+        # Whether this customer may be reached on this channel at all: the outbound pipeline's one rule.
+        verdict = check_eligibility(contact=customer, channel=channel, now=now) if customer is not None else None
+        if verdict is None or verdict.verdict == "never":
+            blocked = verdict.reason if verdict is not None else "the customer no longer exists"
             wanted.append(Wanted(channel, position, "skipped", None, f"Not sent: {blocked}."))
             continue
         earlier = any(w.status in ("planned", "held") for w in wanted)

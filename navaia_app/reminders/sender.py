@@ -1,4 +1,4 @@
-"""Sending the reminders that are due, and settling reminder calls that ended (the periodic job
+"""Sending the reminders that are due (the periodic job
 `send-due-reminders` runs `run`; it runs once per slot however many workers there are).
 
 The database decides, so a crash, a restart or an empty Redis never loses or doubles a reminder:
@@ -8,8 +8,9 @@ The database decides, so a crash, a restart or an empty Redis never loses or dou
 - a text left 'sending' by a job that died is looked up at the provider by that key (Twilio: the message
   to that number with that text since the claim; simulated: the key is the message) and adopted, or sent
   again only when the provider has no trace of it;
-- a call is handed to the outbound pipeline in the claim's own transaction; the pipeline's own
-  idempotency keys keep it from ringing twice.
+- a call is handed to the outbound pipeline (outreach.calls.request_call, keyed by the reminder's key) in
+  the claim's own transaction; the pipeline's idempotency keys keep it from ringing twice, and it tells
+  the reminder when the call is over (reminders/policy.py).
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from navaia_app.bookings.models import Booking
-from navaia_app.core.call_tokens import issue_call_token
 from navaia_app.core.db import session_scope
 from navaia_app.core.live import bump
 from navaia_app.core.logging import get_logger, log_scope, mask_phone
 from navaia_app.core.types import utcnow
-from navaia_app.core.validation import try_normalize_phone
 from navaia_app.customers.models import Customer
+from navaia_app.outreach.calls import NotEligible
+from navaia_app.outreach.eligibility import check_eligibility
+from navaia_app.outreach.models import CampaignCall
 from navaia_app.reminders import calling, planning, service
 from navaia_app.reminders.models import BookingReminder, SmsMessage
 from navaia_app.telephony.base import PlacementError
@@ -37,7 +39,6 @@ log = get_logger(__name__)
 
 BATCH = 200
 STUCK_AFTER = timedelta(minutes=2)  # a text 'sending' this long belongs to a job that died
-CALL_TOKEN_SLACK = timedelta(hours=6)
 
 
 def due_ids(session: Session, now: datetime, limit: int = BATCH) -> list[int]:
@@ -61,7 +62,8 @@ def _claim(session: Session, reminder: BookingReminder, status: str, now: dateti
 
 def _not_now(session: Session, reminder: BookingReminder, booking: Booking | None, customer: Customer | None,
              now: datetime) -> str | None:
-    """Why this reminder must not go now (it is settled or moved accordingly), or None."""
+    """Why this reminder must not go now (it is settled or moved accordingly), or None. Whether the customer
+    may be reached on this channel at this hour is the outbound pipeline's one eligibility rule."""
     settings = planning.load_settings(session)
 
     def settle(status: str, detail: str, *, next_channel: bool = False) -> str:
@@ -78,19 +80,16 @@ def _not_now(session: Session, reminder: BookingReminder, booking: Booking | Non
         return settle("cancelled", "Not sent: reminders are off.")
     if booking.starts_at - now < planning.MIN_NOTICE:
         return settle("skipped", "Not sent: too close to the booking's start.")
-    if customer is None or try_normalize_phone(customer.phone) is None:
-        return settle("skipped", "Not sent: the customer's number cannot be reached.", next_channel=True)
-    if reminder.channel == "call" and customer.do_not_call:
-        return settle("skipped", "Not sent: the customer is on the do-not-call list.", next_channel=True)
-    if reminder.channel == "sms" and customer.sms_opt_out:
-        return settle("skipped", "Not sent: the customer opted out of texts.", next_channel=True)
-    zone = planning.zone_name(customer)
-    window = planning.window_of(settings)
-    if not window.contains(now, zone):  # a late run (a worker was down): wait for the allowed hours
-        opening = window.next_opening(now, zone)
-        if opening is None or opening > booking.starts_at - planning.MIN_NOTICE:
+    if customer is None:
+        return settle("skipped", "Not sent: the customer no longer exists.", next_channel=True)
+    verdict = check_eligibility(contact=customer, channel=reminder.channel, now=now,
+                                window=planning.window_of(settings))
+    if verdict.verdict == "never":
+        return settle("skipped", f"Not sent: {verdict.reason}.", next_channel=True)
+    if verdict.verdict == "later":  # a late run (a worker was down): wait for the allowed hours
+        if verdict.at > booking.starts_at - planning.MIN_NOTICE:
             return settle("skipped", "Not sent: no allowed time is left before the booking.")
-        reminder.due_at, reminder.updated_at = opening, now
+        reminder.due_at, reminder.updated_at = verdict.at, now
         session.add(reminder)
         return "deferred"
     return None
@@ -109,26 +108,25 @@ def send_one(reminder_id: int, now: datetime) -> str:
             bump(session, "bookings")
             log.info("reminder.not_sent", reminder_id=reminder.id, why=refused)
             return refused
-        settings = planning.load_settings(session)
-        variables = service.reminder_variables(booking=booking, customer=customer, settings=settings)
         if reminder.channel == "call":
-            # The agent's tools act on this booking only: the token names it (never an id the model says).
-            ttl = max(booking.starts_at + CALL_TOKEN_SLACK - now, timedelta(hours=1))
-            token = issue_call_token({"customer_id": customer.id, "booking_id": booking.id,
-                                      "reminder_id": reminder.id}, ttl_seconds=int(ttl.total_seconds()))
-            call_variables = {**variables, "call_token": token, "booking_id": str(booking.id),
-                              "reminder_id": str(reminder.id),
-                              "opening_line": service.render(settings.call_opening, variables)}
             if not _claim(session, reminder, "sent", now, sent_at=now, provider="outbound"):
                 session.rollback()
                 return "taken"
-            reminder.outbound_call_id = calling.place(session, customer_id=customer.id, variables=call_variables,
-                                                      now=now)
+            try:
+                with session.begin_nested():
+                    call = calling.place(session, reminder=reminder, now=now)
+            except NotEligible as exc:  # changed since the check above: the next channel goes
+                service.record_unreachable(session=session, reminder=reminder, result="failed", now=now,
+                                           status="skipped", detail=f"Not called: {exc.message}")
+                return "skipped"
+            reminder.outbound_call_id = call.id
             session.add(reminder)
             bump(session, "bookings")
             log.info("reminder.call_requested", reminder_id=reminder.id, booking_id=booking.id,
-                     outbound_call_id=reminder.outbound_call_id)
+                     outbound_call_id=call.id)
             return "call"
+        settings = planning.load_settings(session)
+        variables = service.reminder_variables(booking=booking, customer=customer, settings=settings)
         provider = get_sms_provider()
         body = service.render(settings.sms_template, variables)
         if not _claim(session, reminder, "sending", now, provider=provider.name):
@@ -220,54 +218,28 @@ def recover_stuck(now: datetime) -> int:
     return len(work)
 
 
-def settle_calls(now: datetime) -> int:
-    """Reminder calls the pipeline has finished: answered (with or without a decision), or unreachable (the
-    next channel goes). Calls for bookings that changed meanwhile are withdrawn if not yet dialled."""
-    settled = 0
+def withdraw_stale_calls(now: datetime) -> int:
+    """Reminder calls still waiting in the pipeline for a booking that changed meanwhile (moved, cancelled,
+    deleted) are withdrawn before they ring; the pipeline settles the reminder (reminders/policy.py)."""
     with session_scope() as session:
-        rows = list(session.exec(select(BookingReminder).where(
-            BookingReminder.channel == "call", BookingReminder.outbound_call_id.is_not(None),
-            sa.or_(BookingReminder.status == "sent",
-                   sa.and_(BookingReminder.status == "answered", BookingReminder.conversation_id.is_(None),
-                           BookingReminder.answered_at > now - timedelta(days=1))))
-            .order_by(BookingReminder.id).limit(1000)))
-        states = calling.states(session, [r.outbound_call_id for r in rows])
-        for reminder in rows:
-            state = states.get(reminder.outbound_call_id)
-            if state is None:
-                continue
-            if state.conversation_id is not None and reminder.conversation_id is None:
-                reminder.conversation_id = state.conversation_id
-                session.add(reminder)
-            if reminder.status != "sent":
-                continue
-            if not state.final:
-                booking = session.get(Booking, reminder.booking_id)
-                if booking is None or booking.status not in planning.UPCOMING \
-                        or booking.starts_at != reminder.booking_starts_at:
-                    calling.withdraw(session, reminder.outbound_call_id, now)
-                continue
-            settled += 1
-            if state.outcome == "completed":
-                reminder.status, reminder.result, reminder.answered_at = "answered", "no_decision", now
-                reminder.detail, reminder.updated_at = "Answered; no confirmation, cancellation or new time.", now
-                session.add(reminder)
-            elif state.outcome in ("busy", "no_answer", "failed", "voicemail"):
-                service.record_unreachable(session=session, reminder=reminder, result=state.outcome,
-                                           detail=state.detail, now=now)
-            else:  # skipped or cancelled by the pipeline (do not call, invalid number, withdrawn)
-                service.record_unreachable(session=session, reminder=reminder, result="failed",
-                                           detail=f"Not called: {state.detail or state.outcome}", now=now,
-                                           status="skipped")
-        if settled:
-            bump(session, "bookings")
-    return settled
+        rows = list(session.exec(
+            select(BookingReminder.outbound_call_id).join(Booking, Booking.id == BookingReminder.booking_id,
+                                                          isouter=True)
+            .join(CampaignCall, CampaignCall.id == BookingReminder.outbound_call_id)
+            .where(BookingReminder.channel == "call", BookingReminder.status == "sent",
+                   CampaignCall.status == "pending",
+                   sa.or_(Booking.id.is_(None), Booking.status.notin_(planning.UPCOMING),
+                          Booking.starts_at != BookingReminder.booking_starts_at))
+            .limit(BATCH)))
+        for call_id in rows:
+            calling.withdraw(session, call_id, now)
+    return len(rows)
 
 
 def run(now: datetime | None = None, *, limit: int = BATCH) -> dict[str, int]:
     """One pass: recover, settle finished calls, send what is due (several batches while work is left)."""
     now = now or utcnow()
-    counts: dict[str, int] = {"recovered": recover_stuck(now), "settled": settle_calls(now)}
+    counts: dict[str, int] = {"recovered": recover_stuck(now), "withdrawn": withdraw_stale_calls(now)}
     seen: set[int] = set()
     for _ in range(20):
         with session_scope() as session:
@@ -283,6 +255,6 @@ def run(now: datetime | None = None, *, limit: int = BATCH) -> dict[str, int]:
                     log.exception("reminder.send_failed", reminder_id=reminder_id)
                     outcome = "error"
             counts[outcome] = counts.get(outcome, 0) + 1
-    if len(counts) > 2 or counts["recovered"] or counts["settled"]:
+    if len(counts) > 2 or counts["recovered"] or counts["withdrawn"]:
         log.info("reminders.run", **counts)
     return counts

@@ -217,6 +217,51 @@ def preview(*, session: Session, settings: ReminderSettings | None = None, booki
             "sms": render(settings.sms_template, variables), "call_opening": render(settings.call_opening, variables)}
 
 
+def call_variables_for(*, session: Session, reminder_id: Any) -> dict[str, str]:
+    """The reminder call's own dynamic variables, read when it is dialled: the customer's name, the service,
+    the start in the customer's zone, the business name, the opening line, the booking and reminder ids
+    (the pipeline adds the customer ids and the signed call_token naming the booking)."""
+    reminder = session.get(BookingReminder, reminder_id) if isinstance(reminder_id, int) else None
+    booking = session.get(Booking, reminder.booking_id) if reminder is not None else None
+    if booking is None:
+        return {}
+    settings = planning.load_settings(session)
+    variables = reminder_variables(booking=booking, customer=session.get(Customer, booking.customer_id),
+                                   settings=settings)
+    return {**variables, "opening_line": render(settings.call_opening, variables), "booking_id": str(booking.id),
+            "reminder_id": str(reminder.id)}
+
+
+def settle_reminder_call(*, session: Session, call: Any, now: datetime | None = None) -> BookingReminder | None:
+    """The pipeline says a reminder call is over: answered (the tools recorded any decision already; else
+    "no decision"), reached nobody (the next channel goes), or never rang (skipped or cancelled: the next
+    channel goes too)."""
+    now = now or utcnow()
+    reminder_id = (call.claims or {}).get("reminder_id")
+    reminder = session.get(BookingReminder, reminder_id) if isinstance(reminder_id, int) else None
+    if reminder is None or reminder.outbound_call_id not in (None, call.id):
+        return None
+    if reminder.conversation_id is None and call.conversation_id is not None:
+        reminder.conversation_id = call.conversation_id
+        session.add(reminder)
+    if reminder.status != "sent":
+        return reminder  # answered through the tools while on the call, or settled already
+    if call.status == "completed":
+        reminder.status, reminder.result, reminder.answered_at, reminder.updated_at = "answered", "no_decision", \
+            now, now
+        reminder.detail = "Answered; no confirmation, cancellation or new time."
+        session.add(reminder)
+        bump(session, "bookings")
+    elif call.status in ("busy", "no_answer", "failed", "voicemail", "voicemail_left"):
+        result = "voicemail" if call.status == "voicemail_left" else call.status
+        record_unreachable(session=session, reminder=reminder, result=result, detail=call.last_detail, now=now)
+    else:  # skipped or cancelled by the pipeline (do not call, invalid number, withdrawn)
+        record_unreachable(session=session, reminder=reminder, result="failed", now=now, status="skipped",
+                           detail=f"Not called: {call.skip_reason or call.status}")
+    log.info("reminder.call_settled", reminder_id=reminder.id, call_status=call.status, status=reminder.status)
+    return reminder
+
+
 # --- reading -------------------------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from navaia_app.core.db import session_scope
 from navaia_app.core.logging import get_logger
 from navaia_app.reminders import service
-from navaia_app.telephony.webhooks import verified_form
+from navaia_app.outreach.twilio_webhooks import verified_form
 
 log = get_logger(__name__)
 

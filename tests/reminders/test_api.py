@@ -9,7 +9,8 @@ from sqlmodel import select
 from twilio.request_validator import RequestValidator
 
 from navaia_app.bookings.models import Booking
-from navaia_app.campaigns.models import CampaignCall
+from navaia_app.outreach import calls
+from navaia_app.outreach.models import CampaignCall
 from navaia_app.core.db import session_scope
 from navaia_app.core.types import utcnow
 from navaia_app.customers.models import Customer
@@ -110,7 +111,9 @@ def _reminder_call(api_client, auth_headers) -> tuple[int, str]:
     with session_scope() as session:
         reminder = session.exec(select(BookingReminder).where(BookingReminder.booking_id == booking_id,
                                                               BookingReminder.channel == "call")).one()
-        token = session.get(CampaignCall, reminder.outbound_call_id).variables["call_token"]
+        call = session.get(CampaignCall, reminder.outbound_call_id)
+        token = calls.call_variables(session=session, call=call,
+                                     customer=session.get(Customer, call.customer_id))["call_token"]
     return booking_id, token
 
 

@@ -10,8 +10,8 @@ from sqlmodel import select
 
 from navaia_app.bookings import service as bookings
 from navaia_app.bookings.models import Booking
-from navaia_app.campaigns import service as calls
-from navaia_app.campaigns.models import CampaignCall
+from navaia_app.outreach import calls
+from navaia_app.outreach.models import CampaignCall
 from navaia_app.core.activity import ActivityEntry
 from navaia_app.core.call_tokens import read_call_token
 from navaia_app.core.errors import PermissionDenied, ValidationFailed
@@ -39,10 +39,15 @@ def timeline(session, booking_id) -> list[ActivityEntry]:
                              .order_by(ActivityEntry.id)))
 
 
-def token_of(session, reminder: BookingReminder) -> str:
+def variables_of(session, reminder: BookingReminder) -> dict[str, str]:
+    """The dynamic variables the pipeline gives the agent when it dials this reminder's call."""
     session.expire_all()
     call = session.get(CampaignCall, reminder.outbound_call_id)
-    return call.variables["call_token"]
+    return calls.call_variables(session=session, call=call, customer=session.get(Customer, call.customer_id))
+
+
+def token_of(session, reminder: BookingReminder) -> str:
+    return variables_of(session, reminder)["call_token"]
 
 
 # --- planning -------------------------------------------------------------------------------------------
@@ -183,12 +188,15 @@ def test_tomorrow_call_due_then_confirm_tool_confirms(session, customer, reminde
     assert call_reminder.status == "sent" and call_reminder.idempotency_key
     call = session.get(CampaignCall, call_reminder.outbound_call_id)
     assert call.campaign_id is None and call.customer_id == customer.id and call.status == "pending"
-    variables = call.variables
+    assert (call.purpose, call.reference) == ("reminder", f"booking:{booking.id}")
+    variables = variables_of(session, call_reminder)
     assert variables["customer_name"] == "Ada Lovelace" and variables["service"] == "Consultation"
     assert variables["start_time"] == "Thursday 3 December at 11:30"  # Paris
     assert variables["business_name"]
-    assert read_call_token(variables["call_token"]) == {"customer_id": customer.id, "booking_id": booking.id,
-                                                        "reminder_id": call_reminder.id}
+    assert variables["opening_line"].startswith("Hello Ada Lovelace")
+    claims = read_call_token(variables["call_token"])
+    assert (claims["customer_id"], claims["booking_id"], claims["reminder_id"], claims["purpose"]) == (
+        customer.id, booking.id, call_reminder.id, "reminder")
     # a second run sends nothing again
     assert sender.run(datetime(2026, 12, 2, 10, 31, tzinfo=UTC)).get("call") is None
 
@@ -204,6 +212,11 @@ def test_tomorrow_call_due_then_confirm_tool_confirms(session, customer, reminde
     entry = [e for e in timeline(session, booking.id) if e.kind == "reminder"][-1]
     assert (entry.from_value, entry.to_value) == ("call", "confirmed") and "by phone" in entry.body
     # the call ends: the reminder keeps its answer
+    session.expire_all()
+    call = session.get(CampaignCall, call_reminder.outbound_call_id)
+    call.status = "in_progress"
+    session.add(call)
+    session.commit()
     calls.record_call_outcome(session=session, outcome="completed", campaign_call_id=call.id, duration_seconds=40)
     session.commit()
     sender.run(datetime(2026, 12, 2, 10, 40, tzinfo=UTC))
@@ -226,12 +239,17 @@ def test_voicemail_falls_back_to_a_text(session, customer, reminders_on):
     at = datetime(2026, 12, 2, 10, 30, tzinfo=UTC)
     sender.run(at)
     call_reminder = rows(session, booking.id)[0]
-    calls.record_call_outcome(session=session, outcome="voicemail", campaign_call_id=call_reminder.outbound_call_id,
+    call = session.get(CampaignCall, call_reminder.outbound_call_id)
+    call.status = "ringing"  # the dispatcher placed it
+    session.add(call)
+    session.commit()
+    calls.record_call_outcome(session=session, outcome="voicemail", campaign_call_id=call.id,
                               detail="answering machine detected")
     session.commit()
+    assert [r.status for r in rows(session, booking.id)] == ["unreachable", "planned"]  # settled by the pipeline
     later = at + timedelta(minutes=2)
     counts = sender.run(later)
-    assert counts["settled"] == 1 and counts.get("sent") == 1
+    assert counts.get("sent") == 1
     call_reminder, sms_reminder = rows(session, booking.id)
     assert (call_reminder.status, call_reminder.result) == ("unreachable", "voicemail")
     assert sms_reminder.status == "sent" and sms_reminder.result == "delivered" and sms_reminder.sent_at == later
@@ -247,7 +265,7 @@ def test_a_do_not_call_customer_set_after_planning_is_texted_instead(session, cu
     session.commit()
     sender.run(datetime(2026, 12, 2, 10, 30, tzinfo=UTC))
     call_reminder, sms_reminder = rows(session, booking.id)
-    assert call_reminder.status == "skipped" and "do-not-call" in call_reminder.detail
+    assert call_reminder.status == "skipped" and "do not call" in call_reminder.detail
     assert sms_reminder.status == "sent"
     assert session.exec(select(CampaignCall)).all() == []
 
@@ -346,7 +364,7 @@ def test_stop_opts_out_of_texts_and_start_back_in(session, customer, reminders_o
     assert session.get(Customer, customer.id).sms_opt_out is True
     sender.run(TOMORROW_1030 - timedelta(hours=2))
     [reminder] = rows(session, booking.id)
-    assert reminder.status == "skipped" and "opted out" in reminder.detail
+    assert reminder.status == "skipped" and "opted out of text messages" in reminder.detail
     _sms(session, "SM4", "+33612345678", "start", NOW)
     session.expire_all()
     assert session.get(Customer, customer.id).sms_opt_out is False
