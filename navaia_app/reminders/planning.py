@@ -32,7 +32,7 @@ from sqlmodel import Session, select
 
 from navaia_app.bookings.models import Booking
 from navaia_app.campaigns.schedule import CallingWindow
-from navaia_app.core.activity import record_activity
+from navaia_app.activity.service import record_activity
 from navaia_app.core.logging import get_logger
 from navaia_app.core.settings import get_settings
 from navaia_app.core.types import utcnow

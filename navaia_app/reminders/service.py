@@ -23,7 +23,7 @@ from navaia_app.audit import service as audit
 from navaia_app.auth.permissions import require
 from navaia_app.bookings import service as bookings
 from navaia_app.bookings.models import Booking
-from navaia_app.core.activity import record_activity
+from navaia_app.activity.service import record_activity
 from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
 from navaia_app.core.live import bump
 from navaia_app.core.logging import get_logger
@@ -284,7 +284,7 @@ def reminders_for_bookings(*, session: Session, booking_ids: list[int]) -> dict[
 def reminder_counts(*, session: Session, since: datetime, now: datetime) -> dict[str, Any]:
     """Dashboard figures: bookings confirmed by a reminder since `since`, and the no-show rate of the
     bookings that started between `since` and now (no-shows / (completed + no-shows))."""
-    from navaia_app.core.activity import ActivityEntry
+    from navaia_app.activity.models import ActivityEntry
 
     confirmed = session.exec(select(sa.func.count(sa.distinct(ActivityEntry.subject_id))).where(
         ActivityEntry.subject_type == "booking", ActivityEntry.kind == "reminder",

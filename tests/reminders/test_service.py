@@ -12,7 +12,7 @@ from navaia_app.bookings import service as bookings
 from navaia_app.bookings.models import Booking
 from navaia_app.outreach import calls
 from navaia_app.outreach.models import CampaignCall
-from navaia_app.core.activity import ActivityEntry
+from navaia_app.activity.models import ActivityEntry
 from navaia_app.core.call_tokens import read_call_token
 from navaia_app.core.errors import PermissionDenied, ValidationFailed
 from navaia_app.customers.models import Customer
