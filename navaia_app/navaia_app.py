@@ -23,6 +23,8 @@ from navaia_app.customers.pages import customers_page
 from navaia_app.customers.state import CustomersState
 from navaia_app.dashboard.pages import dashboard_page
 from navaia_app.dashboard.state import DashboardState
+from navaia_app.reminders.pages import reminders_settings_page
+from navaia_app.reminders.state import RemindersSettingsState
 from navaia_app.system.pages import system_page
 from navaia_app.system.state import SystemState
 from navaia_app.tickets.pages import tickets_page
@@ -52,6 +54,7 @@ add_nav_badge(routes.CONVERSATIONS, review_badge)  # the count of calls waiting 
 protected(app, routes.DASHBOARD, "Dashboard", on_load=[DashboardState.load])(dashboard_page)
 protected(app, routes.CUSTOMERS, "Customers", on_load=[CustomersState.load])(customers_page)
 protected(app, routes.SETTINGS, "Settings", on_load=[SettingsState.load, AgentSetupState.load])(settings_page)
+protected(app, routes.REMINDER_SETTINGS, "Reminders", on_load=[RemindersSettingsState.load])(reminders_settings_page)
 protected(app, routes.TICKETS, "Tickets", on_load=[TicketsState.load])(tickets_page)
 protected(app, routes.BOOKINGS, "Bookings", on_load=[BookingsState.load])(bookings_page)
 protected(app, routes.CAMPAIGNS, "Campaigns", on_load=[CampaignsState.load])(campaigns_page)

@@ -7,7 +7,7 @@ conversation id."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
@@ -75,8 +75,9 @@ def conversations_csv(
     needs_review: bool | None = None, outcome: str | None = Query(None, max_length=20),
     intent: str | None = Query(None, max_length=60), q: str | None = Query(None, max_length=200),
     evaluation_failed: bool | None = None, handed_off: bool | None = None, goal_reached: bool | None = None,
+    purpose: Literal["campaign", "call_now", "reminder"] | None = None,
 ) -> StreamingResponse:
     filters = ConversationFilter(external_id=external_id, customer_id=customer_id, needs_review=needs_review,
                                  outcome=outcome, intent=intent, q=q, evaluation_failed=evaluation_failed,
-                                 handed_off=handed_off, goal_reached=goal_reached)
+                                 handed_off=handed_off, goal_reached=goal_reached, purpose=purpose)
     return _csv(exports.conversations_csv(filters), f"conversations-{utcnow():%Y%m%d-%H%M}.csv")

@@ -4,6 +4,7 @@ import reflex as rx
 
 from navaia_app.auth.settings_state import SettingsState as S
 from navaia_app.bookings.pages import business_hours_card
+from navaia_app.reminders.pages import reminders_link_card
 from navaia_app.conversations.setup import voice_agent_setup
 from navaia_app.handoff.pages import handoff_card
 from navaia_app.ui.layout import dialog_actions, field_error, field_label
@@ -142,6 +143,7 @@ def settings_page() -> rx.Component:
         rx.grid(_password_card(), _system_card(), columns=rx.breakpoints(initial="1", md="2"), spacing="4",
                 width="100%"),
         business_hours_card(),
+        reminders_link_card(),
         handoff_card(),
         voice_agent_setup(),
         spacing="4", width="100%",

@@ -61,9 +61,13 @@ def _block(block) -> rx.Component:
     return rx.el.button(  # a button: the keyboard opens a booking as the mouse does
         rx.cond(
             block.lines == 1,
-            _one_line(rx.text.strong(block.time), " ", block.customer),
+            _one_line(rx.cond(block.confirmed_by_customer, rx.icon("circle-check", size=11, aria_label="Confirmed "
+                                                                    "by customer")), rx.text.strong(block.time), " ",
+                      block.customer),
             rx.fragment(
-                _one_line(block.time, weight="bold"),
+                _one_line(rx.cond(block.confirmed_by_customer, rx.icon("circle-check", size=11,
+                                                                        aria_label="Confirmed by customer")),
+                          block.time, weight="bold"),
                 _one_line(block.customer, weight="medium"),
                 rx.cond(block.lines > 2, _one_line(block.service, color_scheme="gray")),
             ),
@@ -75,7 +79,8 @@ def _block(block) -> rx.Component:
                                    rx.color("gray", 9)),
         _hover={"background": rx.color(color, 4)},
         on_click=S.open_detail(block.id),
-        title=block.time + " " + block.customer + " · " + block.service,
+        title=block.time + " " + block.customer + " · " + block.service
+        + rx.cond(block.reminder != "", " · " + block.reminder, ""),
         type="button", text_align="left", color="inherit", font="inherit",
         class_name="rt-reset calendar-block",
         custom_attrs={"data-booking-id": block.id},
@@ -178,7 +183,14 @@ def _row(row) -> rx.Component:
             rx.text(row.when, size="2", weight="medium", white_space="nowrap", title=row.when_full),
             rx.cond(row.customer_time != "", rx.text(row.customer_time, size="1", color_scheme="gray")),
             spacing="0")),
-        rx.table.cell(text_button(row.customer, on_click=S.open_detail(row.id))),
+        rx.table.cell(rx.vstack(
+            text_button(row.customer, on_click=S.open_detail(row.id)),
+            rx.cond(row.reminder != "", rx.hstack(
+                rx.icon(rx.cond(row.confirmed_by_customer, "circle-check", "bell-ring"), size=12),
+                rx.text(row.reminder, size="1"), spacing="1", align="center",
+                color=rx.cond(row.confirmed_by_customer, rx.color("green", 11), rx.color("gray", 11)),
+                class_name="booking-reminder")),
+            spacing="0")),
         rx.table.cell(rx.vstack(rx.text(row.service, size="2"), rx.text(row.duration, size="1", color_scheme="gray"),
                                 spacing="0"), display=["none", "table-cell"]),
         rx.table.cell(status_select(row.id, row.status, row.allowed, "booking-status-" + row.id.to_string())),
@@ -355,6 +367,38 @@ def _move_dialog() -> rx.Component:
     )
 
 
+def _reminder_line(item) -> rx.Component:
+    return rx.hstack(
+        rx.icon(item.icon, size=14, flex_shrink="0", margin_top="3px"),
+        rx.vstack(
+            rx.hstack(rx.text(item.channel, weight="medium", size="2"), rx.badge(item.status, variant="soft",
+                                                                               size="1"),
+                      rx.cond(item.result != "", rx.badge(item.result, color_scheme=rx.cond(
+                          item.result == "Confirmed by customer", "green", "gray"), size="1")),
+                      spacing="2", align="center", flex_wrap="wrap"),
+            rx.cond(item.due != "", rx.text("Due ", item.due, size="1", color_scheme="gray")),
+            rx.cond(item.sent != "", rx.text("Sent ", item.sent, size="1", color_scheme="gray")),
+            rx.cond(item.detail != "", rx.text(item.detail, size="1")),
+            spacing="0",
+        ),
+        spacing="2", align="start", class_name="booking-reminder-item",
+    )
+
+
+def _reminders_card() -> rx.Component:
+    return rx.card(rx.vstack(
+        rx.hstack(rx.icon("bell-ring", size=16, color=rx.color("accent", 10)),
+                  rx.text("Reminders", weight="medium"), rx.spacer(),
+                  rx.cond(S.detail.confirmed_by_customer,
+                          rx.badge(rx.icon("circle-check", size=12), "Confirmed by customer", color_scheme="green",
+                                   id="booking-confirmed-by-customer")),
+                  spacing="2", align="center", width="100%"),
+        rx.cond(S.detail_reminders.length() > 0,
+                rx.vstack(rx.foreach(S.detail_reminders, _reminder_line), spacing="2", width="100%"),
+                rx.text("None: reminders are off, or this booking needs none.", size="2", color_scheme="gray")),
+        spacing="2", width="100%"), width="100%", id="booking-reminders")
+
+
 def _detail_drawer() -> rx.Component:
     d = S.detail
     return rx.drawer.root(
@@ -391,6 +435,7 @@ def _detail_drawer() -> rx.Component:
                         columns="2", spacing="3", width="100%",
                     ),
                     rx.cond(d.notes != "", rx.text(d.notes, size="2", white_space="pre-wrap")),
+                    _reminders_card(),
                     rx.card(rx.vstack(
                         rx.hstack(rx.icon("user-round", size=16, color=rx.color("accent", 10)),
                                   rx.text("Customer", weight="medium"), spacing="2", align="center"),
@@ -410,6 +455,7 @@ def _detail_drawer() -> rx.Component:
                         rx.center(rx.icon(item.icon, size=14), width="28px", height="28px", border_radius="50%",
                                   background=rx.color("gray", 3), flex_shrink="0"),
                         rx.vstack(rx.text(rx.text.strong(item.who), " ", item.text, size="2"),
+                                  rx.cond(item.body != "", rx.text(item.body, size="1")),
                                   rx.text(item.when, size="1", color_scheme="gray"), spacing="0"),
                         spacing="3", align="start")), spacing="3", width="100%"),
                     spacing="3", width="100%", padding="1.25rem",

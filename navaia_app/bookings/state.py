@@ -21,6 +21,7 @@ from navaia_app.core.types import utcnow
 from navaia_app.core.zones import business_zone, customer_zone, local_datetime, local_midnight, zone_named
 from navaia_app.customers.models import Customer
 from navaia_app.customers.picker import CustomerPickerMixin
+from navaia_app.reminders import service as reminders
 from navaia_app.tickets.service import SOURCE_LABELS
 from navaia_app.ui.detail import RecordDetail, TimelineRow, timeline_rows
 from navaia_app.ui.live import LivePageMixin
@@ -47,6 +48,8 @@ class BookingRow:
     resource: str
     allowed: list[str]
     movable: bool
+    reminder: str = ""  # the latest about its reminders ("Reminder call: sent")
+    confirmed_by_customer: bool = False
 
 
 @dataclass
@@ -59,6 +62,8 @@ class CalendarBlock:
     service: str
     status: str
     lines: int  # how many lines of text fit: time and customer; then the service
+    reminder: str = ""
+    confirmed_by_customer: bool = False
 
 
 @dataclass
@@ -86,6 +91,18 @@ class SlotOption:
 
 
 @dataclass
+class ReminderItem:
+    id: int
+    channel: str
+    icon: str
+    status: str
+    due: str
+    sent: str
+    result: str
+    detail: str
+
+
+@dataclass
 class BookingView(RecordDetail):
     service: str = ""
     when: str = ""
@@ -97,6 +114,7 @@ class BookingView(RecordDetail):
     movable: bool = False
     resource: str = ""
     notes: str = ""
+    confirmed_by_customer: bool = False
 
 
 def _duration_label(minutes: int) -> str:
@@ -108,6 +126,23 @@ def _duration_label(minutes: int) -> str:
 
 def _px(minutes: float) -> str:
     return f"{minutes * HOUR_PX / 60:.1f}px"
+
+
+def reminder_timeline_text(channel: str | None, result: str | None) -> tuple[str, str]:
+    """A reminder entry: the customer's answer ("confirmed by phone"), or a planning note (its body)."""
+    if result in ("confirmed", "cancelled", "rescheduled"):
+        how = {"call": "by phone", "sms": "by text"}.get(channel or "", "")
+        return {"confirmed": "circle-check", "cancelled": "circle-x", "rescheduled": "calendar-clock"}[result], \
+            f"{result} {how}".strip()
+    return "bell-ring", "planned the reminders"
+
+
+def _reminder_row(row, entry):
+    """A reminder entry says who answered (the customer) and shows its note."""
+    if entry.kind != "reminder":
+        return row
+    answer = entry.to_value in ("confirmed", "cancelled", "rescheduled")
+    return dataclasses.replace(row, who="The customer" if answer else row.who, body=entry.body or "")
 
 
 def booking_timeline_text(kind: str, old: str | None, new: str | None, zone) -> tuple[str, str]:
@@ -129,6 +164,8 @@ def booking_timeline_text(kind: str, old: str | None, new: str | None, zone) -> 
         return "contact", "changed the customer"
     if kind == "edited":
         return "pencil", "edited the notes"
+    if kind == "reminder":
+        return reminder_timeline_text(old, new)
     return "dot", kind
 
 
@@ -186,6 +223,7 @@ class BookingsState(FormDialogMixin, LivePageMixin, PagedMixin, ViewerZoneMixin,
     detail_open: bool = False
     detail: BookingView = BookingView()
     timeline: list[TimelineRow] = []
+    detail_reminders: list[ReminderItem] = []
 
     @rx.var
     def filtered(self) -> bool:
@@ -236,7 +274,14 @@ class BookingsState(FormDialogMixin, LivePageMixin, PagedMixin, ViewerZoneMixin,
             items, _ = service.list_bookings(**{**params, "offset": self.offset})
         customers = {c.id: c for c in session.exec(
             select(Customer).where(Customer.id.in_({b.customer_id for b in items})))} if items else {}
-        self.rows = [self._row(b, customers.get(b.customer_id), zone, now) for b in items]
+        sent = reminders.reminders_for_bookings(session=session, booking_ids=[b.id for b in items])
+        self.rows = [dataclasses.replace(self._row(b, customers.get(b.customer_id), zone, now),
+                                         **self._reminder_marks(sent.get(b.id, []))) for b in items]
+
+    @staticmethod
+    def _reminder_marks(rows) -> dict:
+        label, confirmed = reminders.summary_of(rows)
+        return {"reminder": label, "confirmed_by_customer": confirmed}
 
     def _row(self, b: Booking, customer: Customer | None, zone, now) -> BookingRow:
         zone_of_customer = customer_zone(customer)
@@ -305,6 +350,7 @@ class BookingsState(FormDialogMixin, LivePageMixin, PagedMixin, ViewerZoneMixin,
         self.grid_height = _px(grid_end - grid_start)
 
         today = now.astimezone(zone).date()
+        sent = reminders.reminders_for_bookings(session=session, booking_ids=[v.booking.id for v in views])
         days = []
         for day in week_days:
             blocks = []
@@ -320,6 +366,7 @@ class BookingsState(FormDialogMixin, LivePageMixin, PagedMixin, ViewerZoneMixin,
                     time=f"{fmt_time(b.starts_at, zone)}–{fmt_time(b.ends_at, zone)}",
                     customer=v.customer_name, service=b.service, status=b.status,
                     lines=1 if last - first < 40 else (2 if last - first < 55 else 3),
+                    **self._reminder_marks(sent.get(b.id, [])),
                 ))
             open_spans = [Span(top=_px(max(a, grid_start) - grid_start),
                                height=_px(min(b, grid_end) - max(a, grid_start)))
@@ -685,6 +732,15 @@ class BookingsState(FormDialogMixin, LivePageMixin, PagedMixin, ViewerZoneMixin,
 
     # --- detail -----------------------------------------------------------------------------------
 
+    @staticmethod
+    def _reminder_item(r, zone, now) -> ReminderItem:
+        return ReminderItem(
+            id=r.id, channel=reminders.CHANNEL_LABELS[r.channel], icon="phone" if r.channel == "call" else
+            "message-square", status=reminders.STATUS_LABELS.get(r.status, r.status),
+            due=fmt_short(r.due_at, zone, now) if r.due_at else "", sent=fmt_short(r.sent_at, zone, now)
+            if r.sent_at else "", result=reminders.RESULT_LABELS.get(r.result or "", r.result or ""),
+            detail=r.detail or "")
+
     def _load_detail(self, booking_id: int) -> bool:
         zone, now = self._zone(), utcnow()
         with session_scope() as session:
@@ -710,8 +766,12 @@ class BookingsState(FormDialogMixin, LivePageMixin, PagedMixin, ViewerZoneMixin,
             if b.conversation_id:  # the call that made it
                 view.show_call(conversations.get_conversation(session=session, conversation_id=b.conversation_id))
             self.detail = view
-            self.timeline = timeline_rows(
-                d.activity, lambda e: booking_timeline_text(e.kind, e.from_value, e.to_value, zone), zone, now)
+            entries = {v.entry.id: v.entry for v in d.activity}
+            self.timeline = [_reminder_row(row, entries[row.id]) for row in timeline_rows(
+                d.activity, lambda e: booking_timeline_text(e.kind, e.from_value, e.to_value, zone), zone, now)]
+            items = reminders.list_booking_reminders(session=session, booking_id=b.id)
+            self.detail_reminders = [self._reminder_item(r, zone, now) for r in items]
+            self.detail = dataclasses.replace(self.detail, confirmed_by_customer=reminders.summary_of(items)[1])
         return True
 
     @rx.event

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Annotated
+from typing import Annotated, Literal
 
 import anyio
 import httpx
@@ -133,12 +133,15 @@ def list_conversations(
     evaluation_failed: bool | None = Query(None, description="true: at least one evaluation criterion failed"),
     handed_off: bool | None = Query(None, description="true: the agent transferred the call to a person"),
     goal_reached: bool | None = None,
+    purpose: Literal["campaign", "call_now", "reminder"] | None = Query(
+        None, description="Outbound calls made for this purpose (reminder: booking reminder calls)"),
     limit: int = Query(25, ge=1, le=200), offset: int = Query(0, ge=0, le=DB_INT_MAX),
 ) -> ConversationPage:
     items, total = service.list_conversations(session=session, external_id=external_id, customer_id=customer_id,
                                               needs_review=needs_review, outcome=outcome, intent=intent, q=q,
                                               evaluation_failed=evaluation_failed, handed_off=handed_off,
-                                              goal_reached=goal_reached, limit=limit, offset=offset)
+                                              goal_reached=goal_reached, purpose=purpose, limit=limit,
+                                              offset=offset)
     return ConversationPage(items=[_out(c) for c in items], total=total, limit=limit, offset=offset)
 
 

@@ -12,7 +12,8 @@ from navaia_app.ui.live import live_ticker
 
 TABS = (("all", "All calls"), ("review", "Needs review"), ("booking_created", "Booked"),
         ("ticket_created", "Tickets"), ("not_connected", "Not connected"), ("dismissed", "Dismissed"),
-        ("goal_reached", "Goal reached"), ("evaluation_failed", "Evaluation failed"), ("handed_off", "Handed off"))
+        ("goal_reached", "Goal reached"), ("evaluation_failed", "Evaluation failed"), ("handed_off", "Handed off"),
+        ("reminder", "Reminder calls"))
 
 
 def _header(label: str, **props) -> rx.Component:

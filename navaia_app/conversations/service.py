@@ -715,6 +715,7 @@ class ConversationFilter:
     evaluation_failed: bool | None = None
     handed_off: bool | None = None
     goal_reached: bool | None = None
+    purpose: str | None = None  # the outbound call's purpose: "reminder", "campaign", "call_now"
 
     def conditions(self) -> list:
         conditions = []
@@ -738,6 +739,11 @@ class ConversationFilter:
                               else Conversation.handed_off_at.is_(None))
         if self.goal_reached is not None:
             conditions.append(Conversation.goal_reached == self.goal_reached)
+        if self.purpose:
+            from navaia_app.outreach.models import CampaignCall
+
+            conditions.append(Conversation.campaign_call_id.in_(
+                select(CampaignCall.id).where(CampaignCall.purpose == self.purpose[:20])))
         if self.q and self.q.strip():
             like = "%" + like_escape(self.q.strip().lower()) + "%"
             conditions.append(or_(func.lower(Conversation.summary).like(like, escape="\\"),
@@ -753,14 +759,14 @@ def list_conversations(
     *, session: Session, external_id: str | None = None, customer_id: int | None = None,
     needs_review: bool | None = None, outcome: str | None = None, intent: str | None = None,
     q: str | None = None, evaluation_failed: bool | None = None, handed_off: bool | None = None,
-    goal_reached: bool | None = None, limit: int = 25, offset: int = 0,
+    goal_reached: bool | None = None, purpose: str | None = None, limit: int = 25, offset: int = 0,
 ) -> tuple[list[Conversation], int]:
     """One page of calls, newest first, and the total that match."""
     limit = max(1, min(int(limit), MAX_PAGE))
     offset = max(0, int(offset))
     conditions = ConversationFilter(external_id=external_id, customer_id=customer_id, needs_review=needs_review,
                                     outcome=outcome, intent=intent, q=q, evaluation_failed=evaluation_failed,
-                                    handed_off=handed_off, goal_reached=goal_reached).conditions()
+                                    handed_off=handed_off, goal_reached=goal_reached, purpose=purpose).conditions()
     items = list(session.exec(select(Conversation).where(*conditions).order_by(*CONVERSATION_ORDER)
                               .limit(limit).offset(offset)))
     total = session.exec(select(func.count()).select_from(Conversation).where(*conditions)).one()

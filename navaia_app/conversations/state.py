@@ -31,6 +31,7 @@ VIEWS = {  # tab -> filters
     "goal_reached": {"goal_reached": True},
     "evaluation_failed": {"evaluation_failed": True},
     "handed_off": {"handed_off": True},
+    "reminder": {"purpose": "reminder"},
 }
 OUTCOME_LABELS = {
     "booking_created": ("Booked", "green"), "ticket_created": ("Ticket raised", "blue"),

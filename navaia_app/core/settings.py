@@ -106,7 +106,8 @@ class Settings(BaseSettings):
     # Booking reminders: texts go through SMS_PROVIDER (default: Twilio when calls do, else simulated);
     # the due-reminder job runs every REMINDERS_EVERY_SECONDS.
     sms_provider: Literal["twilio", "simulated"] | None = None
-    reminders_every_seconds: int = Field(default=30, ge=5, le=3600)
+    reminders_every_seconds: int = Field(default=30, ge=1, le=3600)
+    reminders_stuck_seconds: int = Field(default=120, ge=1, le=86400)  # a text 'sending' this long: its job died
 
     agent_tools_secret: str | None = None
     # Outgoing webhooks may reach loopback and private addresses (tests, on-premises receivers); off: SSRF.

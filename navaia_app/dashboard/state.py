@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import reflex as rx
 
@@ -10,6 +11,7 @@ from navaia_app.core.db import session_scope
 from navaia_app.core.redis import redis_available
 from navaia_app.core.types import utcnow
 from navaia_app.dashboard import service
+from navaia_app.reminders import service as reminders
 from navaia_app.tickets.service import PRIORITY_LABELS, STATUS_LABELS as TICKET_STATUS_LABELS
 from navaia_app.ui.live import LivePageMixin
 from navaia_app.ui.timefmt import ViewerZoneMixin, fmt_short, fmt_time, fmt_zone
@@ -47,6 +49,9 @@ class DashboardState(LivePageMixin, ViewerZoneMixin, AuthState):
     open_tickets: int = 0
     upcoming_bookings: int = 0
     calls_today: int = 0
+    confirmed_by_reminder: int = 0
+    no_show_rate: str = "–"
+    no_show_hint: str = "no finished bookings in 30 days"
     jobs_available: bool = True
 
     tickets_by_status: list[dict[str, str | int]] = []
@@ -64,6 +69,12 @@ class DashboardState(LivePageMixin, ViewerZoneMixin, AuthState):
         with session_scope() as session:
             counts = service.dashboard_counts(session=session, now=now)
             charts = service.dashboard_charts(session=session, now=now, zone=zone)
+            figures = reminders.reminder_counts(session=session, since=now - timedelta(days=30), now=now)
+        self.confirmed_by_reminder = figures["confirmed_by_reminder"]
+        rate = figures["no_show_rate"]
+        self.no_show_rate = "–" if rate is None else f"{rate:.0%}"
+        self.no_show_hint = (f"{figures['no_shows']} of {figures['finished']} finished bookings, last 30 days"
+                             if rate is not None else "no finished bookings in 30 days")
         self.customers = counts["customers"]
         self.open_tickets = counts["open_tickets"]
         self.upcoming_bookings = counts["upcoming_bookings"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from navaia_app.core.api import DB, SIGNED_IN_ERRORS, CurrentUser, problem
+from navaia_app.auth.deps import CurrentUser
+from navaia_app.core.api import DB, SIGNED_IN_ERRORS, problem
 from navaia_app.core.types import DbInt
 from navaia_app.reminders import service
 from navaia_app.reminders.models import ReminderOut, ReminderPage, ReminderSettingsIn, ReminderSettingsOut

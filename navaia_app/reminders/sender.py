@@ -25,6 +25,7 @@ from navaia_app.bookings.models import Booking
 from navaia_app.core.db import session_scope
 from navaia_app.core.live import bump
 from navaia_app.core.logging import get_logger, log_scope, mask_phone
+from navaia_app.core.settings import get_settings
 from navaia_app.core.types import utcnow
 from navaia_app.customers.models import Customer
 from navaia_app.outreach.calls import NotEligible
@@ -38,7 +39,6 @@ from navaia_app.telephony.sms import SmsRequest, get_sms_provider
 log = get_logger(__name__)
 
 BATCH = 200
-STUCK_AFTER = timedelta(minutes=2)  # a text 'sending' this long belongs to a job that died
 
 
 def due_ids(session: Session, now: datetime, limit: int = BATCH) -> list[int]:
@@ -192,7 +192,9 @@ def recover_stuck(now: datetime) -> int:
     again what did not."""
     with session_scope() as session:
         stuck = list(session.exec(select(BookingReminder).where(
-            BookingReminder.status == "sending", BookingReminder.updated_at < now - STUCK_AFTER).limit(BATCH)))
+            BookingReminder.status == "sending",
+            BookingReminder.updated_at < now - timedelta(seconds=get_settings().reminders_stuck_seconds))
+            .limit(BATCH)))
         work = []
         for reminder in stuck:
             message = session.exec(select(SmsMessage).where(SmsMessage.reminder_id == reminder.id,

@@ -586,3 +586,31 @@ def record_sms_status(*, session: Session, message_sid: str, status: str, error_
                            detail=f"Text not delivered (Twilio {error_code})" if error_code else "Text not delivered",
                            now=now)
     return reminder
+
+
+# --- how screens name a reminder -----------------------------------------------------------------------
+
+CHANNEL_LABELS = {"call": "Call", "sms": "Text"}
+STATUS_LABELS = {"planned": "Planned", "held": "If the first reaches nobody", "sending": "Sending", "sent": "Sent",
+                 "answered": "Answered", "unreachable": "Reached nobody", "failed": "Failed", "skipped": "Not sent",
+                 "cancelled": "Cancelled"}
+RESULT_LABELS = {"confirmed": "Confirmed by customer", "cancelled": "Cancelled by customer",
+                 "rescheduled": "Rescheduled by customer", "no_decision": "Answered, no decision",
+                 "delivered": "Delivered", "no_answer": "No answer", "busy": "Busy", "voicemail": "Voicemail",
+                 "failed": "Failed", "undelivered": "Not delivered"}
+
+
+def summary_of(rows: list[BookingReminder]) -> tuple[str, bool]:
+    """One short line about a booking's reminders for lists and the calendar ("" when it has none), and
+    whether the customer confirmed through one."""
+    confirmed = any(r.result == "confirmed" for r in rows)
+    shown = [r for r in rows if r.status not in ("cancelled", "held")]
+    if confirmed:
+        return "Confirmed by customer", True
+    if not shown:
+        return "", False
+    last = max(shown, key=lambda r: (r.updated_at, r.id))
+    channel = CHANNEL_LABELS[last.channel].lower()
+    if last.result:
+        return f"Reminder {channel}: {RESULT_LABELS.get(last.result, last.result).lower()}", False
+    return f"Reminder {channel}: {STATUS_LABELS.get(last.status, last.status).lower()}", False

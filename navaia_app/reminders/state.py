@@ -33,6 +33,8 @@ class RemindersSettingsState(AuthState):
     preview_call: str = ""
     preview_source: str = ""
     can_change: bool = False
+    form_key: int = 0  # a new key re-renders the form with the stored values
+    draft: dict[str, str] = {}  # texts typed but not saved, for the preview
 
     def _show(self, session) -> None:
         row = service.get_reminder_settings(session=session)
@@ -44,6 +46,8 @@ class RemindersSettingsState(AuthState):
         self.excluded_services = ", ".join(out.excluded_services)
         self.business_name, self.sms_template, self.call_opening = out.business_name, out.sms_template, \
             out.call_opening
+        self.draft = {}
+        self.form_key += 1
         self._preview(session, row)
 
     def _preview(self, session, row) -> None:
@@ -60,17 +64,30 @@ class RemindersSettingsState(AuthState):
         with session_scope() as session:
             self._show(session)
 
-    @rx.event
-    @authenticated
-    def update_preview(self, form_data: dict):
-        """The preview follows the templates as they are typed (nothing is saved)."""
+    def _update_preview(self, field: str, value: str):
+        self.draft = {**self.draft, field: str(value or "")[:600]}
         with session_scope() as session:
             row = service.get_reminder_settings(session=session)
-            for field in ("sms_template", "call_opening", "business_name"):
-                if field in form_data:
-                    setattr(row, field, str(form_data[field] or ""))
+            if row in session:
+                session.expunge(row)  # a detached copy: the draft is never saved
+            for name, text in self.draft.items():
+                setattr(row, name, text)
             self._preview(session, row)
-            session.expunge_all()  # never saved
+
+    @rx.event
+    @authenticated
+    def preview_sms_template(self, value: str):
+        self._update_preview("sms_template", value)
+
+    @rx.event
+    @authenticated
+    def preview_call_opening(self, value: str):
+        self._update_preview("call_opening", value)
+
+    @rx.event
+    @authenticated
+    def preview_business_name(self, value: str):
+        self._update_preview("business_name", value)
 
     @rx.event
     def set_enabled(self, value: bool):

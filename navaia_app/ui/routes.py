@@ -14,6 +14,7 @@ SUPPORT_AGENT = "/support-agent"
 PLAYGROUND = "/playground"
 SETTINGS = "/settings"
 INTEGRATIONS = "/integrations"
+REMINDER_SETTINGS = "/settings/reminders"
 SYSTEM = "/system"
 
 PUBLIC = {LOGIN, REGISTER}
