@@ -112,9 +112,8 @@ def send_one(reminder_id: int, now: datetime) -> str:
             if not _claim(session, reminder, "sent", now, sent_at=now, provider="outbound"):
                 session.rollback()
                 return "taken"
-            try:
-                with session.begin_nested():
-                    call = calling.place(session, reminder=reminder, now=now)
+            try:  # (no savepoint: request_call refuses before it writes anything)
+                call = calling.place(session, reminder=reminder, now=now)
             except NotEligible as exc:  # changed since the check above: the next channel goes
                 service.record_unreachable(session=session, reminder=reminder, result="failed", now=now,
                                            status="skipped", detail=f"Not called: {exc.message}")

@@ -161,8 +161,10 @@ def update_reminder_settings(*, session: Session, actor, changes: dict[str, Any]
         raise ValidationFailed(errors[first], field=first, errors=errors)
     row = session.get(ReminderSettings, 1, with_for_update=True)
     if row is None:
+        # Stored with its defaults first: on an INSERT the ORM would take a lead of None for "use the default".
         row = ReminderSettings(id=1)
         session.add(row)
+        session.flush()
     if (new.get("window_start") or row.window_start) == (new.get("window_end") or row.window_end):
         raise ValidationFailed("The allowed hours must not start and end at the same time.", field="window_end")
     changed = {k: v for k, v in new.items() if getattr(row, k) != v}

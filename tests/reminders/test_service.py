@@ -415,3 +415,11 @@ def test_the_plan_is_pure_and_the_window_fits(customer):
                       status="pending")
     plan = planning.compute_plan(booking=booking, customer=customer, settings=settings, now=NOW)
     assert [(w.channel, w.status) for w in plan.wanted] == [("call", "planned"), ("sms", "held")]
+
+
+def test_the_very_first_save_can_turn_a_channel_off(session, admin):
+    service.update_reminder_settings(session=session, actor=admin,
+                                     changes={"enabled": True, "call_lead_minutes": None}, now=NOW)
+    session.commit()
+    session.expire_all()
+    assert service.get_reminder_settings(session=session).call_lead_minutes is None
