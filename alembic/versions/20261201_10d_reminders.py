@@ -1,7 +1,7 @@
 """booking reminders
 
-Revision ID: 9c_reminders
-Revises: 9b_outreach
+Revision ID: 10d_reminders
+Revises: 10c_voicemail
 Create Date: 2026-12-01 11:24:04.182730
 """
 from typing import Sequence, Union
@@ -12,8 +12,8 @@ import sqlmodel
 import navaia_app.core.types
 
 
-revision: str = '9c_reminders'
-down_revision: Union[str, None] = '9b_outreach'
+revision: str = '10d_reminders'
+down_revision: Union[str, None] = '10c_voicemail'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
