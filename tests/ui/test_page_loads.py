@@ -112,6 +112,12 @@ def _integrations(s, ids, role):
     assert s.feeds == [] and s.services == ["Consultation"] and s.endpoints == []  # agents see no endpoints
 
 
+def _reminder_settings(s, ids, role):  # the preview uses the next booking's values
+    assert s.enabled is False and (s.call_lead, s.sms_lead) == ("1440", "120") and s.can_change == (role == "admin")
+    assert "Ada Lovelace" in s.preview_sms and "Consultation" in s.preview_call
+    assert f"#{ids['booking']}" in s.preview_source
+
+
 LOADED = {
     "DashboardState.load": _dashboard,
     "CustomersState.load": _customers,
@@ -127,6 +133,7 @@ LOADED = {
     "PlaygroundState.load": _playground,
     "SystemState.load": _system,
     "IntegrationsState.load": _integrations,
+    "RemindersSettingsState.load": _reminder_settings,
 }
 PARAMS = {"campaigns/[campaign_id]": lambda ids: ({"campaign_id": str(ids["campaign"])},
                                                   f"/campaigns/{ids['campaign']}")}
