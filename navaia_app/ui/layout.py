@@ -264,7 +264,10 @@ def plain_header(label: str, **props) -> rx.Component:
 
 
 def search_input(placeholder: str, value, on_change, width="100%", **props) -> rx.Component:
-    """A search box (magnifier, at most 200 characters) that tells the state 300 ms after typing stops."""
+    """A search box (magnifier, at most 200 characters) that tells the state 300 ms after typing stops.
+    Its accessible name is the placeholder unless `aria_label` says otherwise (a placeholder alone names
+    nothing for a screen reader once text is typed)."""
+    props.setdefault("aria_label", placeholder)
     return rx.input(rx.input.slot(rx.icon("search", size=16)), placeholder=placeholder, default_value=value,
                     on_change=on_change.debounce(300), width=width, max_length=200, **props)
 
