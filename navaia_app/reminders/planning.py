@@ -118,12 +118,20 @@ def _previous_close(window: CallingWindow, moment: datetime, zone: str) -> datet
 
 
 def fit_window(due: datetime, *, starts_at: datetime, now: datetime, window: CallingWindow,
-               zone: str) -> datetime | None:
+               zone: str, cache: dict | None = None) -> datetime | None:
     """`due` moved into the allowed hours: itself, the last allowed minute before it (if not past), or the
-    next opening if that is still MIN_NOTICE before the start. None when no allowed moment fits."""
-    if window.contains(due, zone):
+    next opening if that is still MIN_NOTICE before the start. None when no allowed moment fits. `cache`
+    remembers the window's answers per (instant, zone): bookings planned together share their slot times."""
+    key = ("fit", due, zone)
+    if cache is not None and key in cache:
+        inside, closes = cache[key]
+    else:
+        inside = window.contains(due, zone)
+        closes = None if inside else _previous_close(window, due, zone)
+        if cache is not None:
+            cache[key] = (inside, closes)
+    if inside:
         return due
-    closes = _previous_close(window, due, zone)
     if closes is not None and closes - timedelta(minutes=1) >= now:
         return closes - timedelta(minutes=1)
     opening = window.next_opening(max(due, now), zone)
@@ -149,15 +157,17 @@ class Plan:
 
 
 def compute_plan(*, booking: Booking, customer: Customer | None, settings: ReminderSettings, now: datetime,
-                 used_channels: set[str] = frozenset()) -> Plan:
-    """The reminders `booking` should have now (pure: no database)."""
+                 used_channels: set[str] = frozenset(), cache: dict | None = None) -> Plan:
+    """The reminders `booking` should have now (pure: no database). `cache` keeps what does not depend on the
+    booking (the window, each customer's eligibility per channel) across many bookings planned at once."""
     notes: list[str] = []
     if not settings.enabled or booking.status not in UPCOMING or booking.starts_at <= now:
         return Plan([], notes)
     if excluded(settings, booking.service):
         return Plan([], [f"No reminders: reminders are off for {booking.service}."])
+    cache = {} if cache is None else cache
     zone = zone_name(customer)
-    window = window_of(settings)
+    window = cache.get("window") or cache.setdefault("window", window_of(settings))
     wanted: list[Wanted] = []
     for position, channel in enumerate(channel_order(settings)):
         lead = lead_of(settings, channel)
@@ -172,13 +182,17 @@ def compute_plan(*, booking: Booking, customer: Customer | None, settings: Remin
                              f"{int(MIN_NOTICE.total_seconds() // 60)} minutes.")
                 continue
             due, at_once = now, True
-        fitted = fit_window(due, starts_at=booking.starts_at, now=now, window=window, zone=zone)
+        fitted = fit_window(due, starts_at=booking.starts_at, now=now, window=window, zone=zone, cache=cache)
         if fitted is None:
             notes.append(f"No reminder {name}: no time between {settings.window_start} and {settings.window_end} "
                          f"({zone}) is left before the booking.")
             continue
         # Whether this customer may be reached on this channel at all: the outbound pipeline's one rule.
-        verdict = check_eligibility(contact=customer, channel=channel, now=now) if customer is not None else None
+        key = (customer.id if customer is not None else None, channel)
+        if key not in cache:
+            cache[key] = check_eligibility(contact=customer, channel=channel, now=now) if customer is not None \
+                else None
+        verdict = cache[key]
         if verdict is None or verdict.verdict == "never":
             blocked = verdict.reason if verdict is not None else "the customer no longer exists"
             wanted.append(Wanted(channel, position, "skipped", None, f"Not sent: {blocked}."))
@@ -213,9 +227,10 @@ def _same(row: BookingReminder, want: Wanted, starts_at: datetime, now: datetime
 
 
 def apply_plan(session: Session, *, booking: Booking, customer: Customer | None, rows: list[BookingReminder],
-               settings: ReminderSettings, now: datetime, reason: str,
-               note: bool = True) -> list[BookingReminder]:
-    """Bring `rows` (the booking's reminders) in line with its plan; returns the new rows."""
+               settings: ReminderSettings, now: datetime, reason: str, note: bool = True,
+               cache: dict | None = None, bulk: list[dict] | None = None) -> list[BookingReminder]:
+    """Bring `rows` (the booking's reminders) in line with its plan; returns the new rows. With `bulk`, the
+    new rows are appended there as values for one multi-row INSERT instead (planning many at once)."""
     current = [r for r in rows if r.booking_starts_at == booking.starts_at and not _replaceable(r)
                and r.status != "cancelled"]
     open_rows = [r for r in rows if _replaceable(r)]
@@ -228,7 +243,7 @@ def apply_plan(session: Session, *, booking: Booking, customer: Customer | None,
         return []
     else:
         plan = compute_plan(booking=booking, customer=customer, settings=settings, now=now,
-                            used_channels={r.channel for r in current})
+                            used_channels={r.channel for r in current}, cache=cache)
     if note and plan.notes and reason in ("created", "moved"):
         record_activity(session, subject_type="booking", subject_id=booking.id, kind="reminder",
                         body=" ".join(plan.notes), at=now)
@@ -248,6 +263,12 @@ def apply_plan(session: Session, *, booking: Booking, customer: Customer | None,
         session.add(row)
     created = []
     for want in plan.wanted:
+        if bulk is not None:
+            bulk.append({"booking_id": booking.id, "customer_id": booking.customer_id, "channel": want.channel,
+                         "position": want.position, "status": want.status, "due_at": want.due_at,
+                         "booking_starts_at": booking.starts_at, "detail": want.detail, "tries": 0,
+                         "created_at": now, "updated_at": now})
+            continue
         row = BookingReminder(booking_id=booking.id, customer_id=booking.customer_id, channel=want.channel,
                               position=want.position, status=want.status, due_at=want.due_at,
                               booking_starts_at=booking.starts_at, detail=want.detail, created_at=now,
@@ -305,6 +326,7 @@ def plan_upcoming(*, session: Session, now: datetime | None = None, reason: str 
     now = now or utcnow()
     settings = load_settings(session)
     counts = {"bookings": 0, "created": 0}
+    cache: dict = {}
     last_id = 0
     while True:
         pairs = list(session.exec(
@@ -319,11 +341,14 @@ def plan_upcoming(*, session: Session, now: datetime | None = None, reason: str 
         for row in session.exec(select(BookingReminder).where(BookingReminder.booking_id.in_(ids))
                                 .order_by(BookingReminder.id)):
             by_booking.setdefault(row.booking_id, []).append(row)
+        bulk: list[dict] = []
         for booking, customer in pairs:
-            created = apply_plan(session, booking=booking, customer=customer, rows=by_booking.get(booking.id, []),
-                                 settings=settings, now=now, reason=reason, note=False)
-            counts["created"] += len(created)
-        counts["bookings"] += len(pairs)
+            apply_plan(session, booking=booking, customer=customer, rows=by_booking.get(booking.id, []),
+                       settings=settings, now=now, reason=reason, note=False, cache=cache, bulk=bulk)
         session.flush()
+        if bulk:
+            session.execute(sa.insert(BookingReminder), bulk)  # one executemany, not an ORM object each
+        counts["created"] += len(bulk)
+        counts["bookings"] += len(pairs)
     log.info("reminders.replanned", reason=reason, **counts)
     return counts
