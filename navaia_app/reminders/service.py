@@ -35,11 +35,19 @@ from navaia_app.reminders.models import (
     OPEN_STATUSES,
     BookingReminder,
     ReminderSettings,
+    ReminderOut,
     ReminderSettingsOut,
     SmsMessage,
 )
+from navaia_app.webhooks_out import outbox
 
 log = get_logger(__name__)
+
+
+def _settled(session: Session, reminder: BookingReminder) -> None:
+    """`reminder.settled` for outgoing webhooks, in this unit of work: answered, or reached nobody."""
+    session.flush()
+    outbox.emit_record(session, "reminder.settled", ReminderOut, reminder)
 
 VARIABLES = ("customer_name", "service", "start_time", "business_name")
 MAX_LEAD = 10_080
@@ -254,6 +262,7 @@ def settle_reminder_call(*, session: Session, call: Any, now: datetime | None = 
         reminder.detail = "Answered; no confirmation, cancellation or new time."
         session.add(reminder)
         bump(session, "bookings")
+        _settled(session, reminder)
     elif call.status in ("busy", "no_answer", "failed", "voicemail", "voicemail_left"):
         result = "voicemail" if call.status == "voicemail_left" else call.status
         record_unreachable(session=session, reminder=reminder, result=result, detail=call.last_detail, now=now)
@@ -353,6 +362,7 @@ def record_unreachable(*, session: Session, reminder: BookingReminder, result: s
     reminder.detail = (detail or None) and detail[:300]
     session.add(reminder)
     session.flush()
+    _settled(session, reminder)
     hand_over(session, reminder, now)
     bump(session, "bookings")
     log.info("reminder.unreachable", reminder_id=reminder.id, channel=reminder.channel, result=result)
@@ -366,6 +376,7 @@ def _answer(session: Session, reminder: BookingReminder | None, booking: Booking
         reminder.status, reminder.result, reminder.answered_at, reminder.updated_at = "answered", result, now, now
         reminder.detail = (detail or None) and detail[:300]
         session.add(reminder)
+        _settled(session, reminder)
     cancel_waiting(session, booking.id, starts_at, "the customer already answered", now,
                    except_id=reminder.id if reminder is not None else None)
     words = {"confirmed": "Confirmed", "cancelled": "Cancelled", "rescheduled": "Rescheduled"}[result]

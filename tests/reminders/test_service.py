@@ -423,3 +423,28 @@ def test_the_very_first_save_can_turn_a_channel_off(session, admin):
     session.commit()
     session.expire_all()
     assert service.get_reminder_settings(session=session).call_lead_minutes is None
+
+
+def test_a_settled_reminder_is_an_outgoing_webhook_event(session, customer, reminders_on, admin, set_env):
+    """reminder.settled goes to the endpoints subscribed to it, in the transaction that settles it."""
+    import json
+
+    from navaia_app.webhooks_out import service as hooks
+    from navaia_app.webhooks_out.models import OutgoingEvent
+
+    set_env(OUTGOING_WEBHOOKS_ALLOW_PRIVATE="true")
+    hooks.create_endpoint(session=session, actor=admin, url="http://127.0.0.1:9/hooks", events=["reminder.settled"])
+    session.commit()
+    booking = book(session, customer, TOMORROW_1030, now=NOW)
+    sender.run(datetime(2026, 12, 2, 10, 30, tzinfo=UTC))
+    call_reminder = rows(session, booking.id)[0]
+    call = session.get(CampaignCall, call_reminder.outbound_call_id)
+    call.status = "ringing"
+    session.add(call)
+    session.commit()
+    calls.record_call_outcome(session=session, outcome="voicemail", campaign_call_id=call.id)
+    session.commit()
+    (event,) = session.exec(select(OutgoingEvent).where(OutgoingEvent.event_type == "reminder.settled")).all()
+    data = json.loads(event.payload)["data"]
+    assert (data["id"], data["booking_id"], data["status"], data["result"]) == (
+        call_reminder.id, booking.id, "unreachable", "voicemail")
