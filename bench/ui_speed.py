@@ -110,7 +110,7 @@ def start_app(url: str) -> tuple[subprocess.Popen, str]:
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{base}/login", timeout=5).status_code == 200:
+            if httpx.get(f"{base}/login", timeout=5, follow_redirects=True).status_code == 200:
                 return proc, base
         except httpx.HTTPError:
             pass
