@@ -115,8 +115,10 @@ def start_app(url: str) -> tuple[subprocess.Popen, str]:
         except httpx.HTTPError:
             pass
         if proc.poll() is not None:
+            stop(proc)
             raise SystemExit("the app exited while starting")
         time.sleep(1)
+    stop(proc)
     raise SystemExit("the app did not answer within 600 s")
 
 
