@@ -298,3 +298,19 @@ def fail_on_error_toasts(toasts: list[str]) -> None:
 @pytest.fixture
 def page(new_context):
     return new_context().new_page()
+
+
+# The browser tests share one app and one database (session-scoped). The first-user sign-up in
+# test_auth_and_customers.py needs that database empty, and other files create their admin with the CLI,
+# so that file runs first whatever the file names sort to.
+FIRST_FILE = "test_auth_and_customers.py"
+
+
+def pytest_collection_modifyitems(config, items):
+    e2e = [i for i, item in enumerate(items) if item.path.parent.name == "e2e"]
+    if not e2e:
+        return
+    block = [items[i] for i in e2e]
+    block.sort(key=lambda item: item.path.name != FIRST_FILE)  # stable: every other order is kept
+    for i, item in zip(e2e, block):
+        items[i] = item
