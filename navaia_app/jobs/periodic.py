@@ -77,7 +77,8 @@ def periodic_jobs() -> tuple[PeriodicJob, ...]:
 # Run once whenever a worker starts and whenever Redis comes back empty (restarted without its data):
 # they rebuild from the database whatever work Redis carried.
 STARTUP_JOBS: tuple[tuple[str, str], ...] = (("navaia_app.jobs.calls.reconcile_campaigns", CALLS_QUEUE),
-                                             ("navaia_app.jobs.tasks.sweep_outgoing_webhooks", DEFAULT_QUEUE))
+                                             ("navaia_app.jobs.tasks.sweep_outgoing_webhooks", DEFAULT_QUEUE),
+                                             ("navaia_app.jobs.tasks.send_due_reminders", DEFAULT_QUEUE))
 FRESH_REDIS_MARKER = "navaia:worker:redis-seen"
 
 

@@ -199,8 +199,9 @@ def run_worker(burst: bool = False, *, queues: Sequence[str] = QUEUE_NAMES) -> i
                 exit_code = 0 if stop.is_set() else 1
                 break
             # Maintenance every 30 s (RQ: 10 min), so a scheduler lock left by a killed worker is taken
-            # over within a minute, not ten.
-            worker = NavaiaWorker(queues, connection=connection, maintenance_interval=30)
+            # over within a minute or two, not ten; an idle worker's blocking pop (worker_ttl - 15 s, RQ:
+            # 405 s) must end as often, or an idle worker never gets to its maintenance.
+            worker = NavaiaWorker(queues, connection=connection, maintenance_interval=30, worker_ttl=45)
             log.info("worker.started", queues=queues, redis=where, burst=burst, pid=os.getpid())
             try:
                 book_periodic_jobs(connection, queues=queues)

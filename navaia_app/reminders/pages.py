@@ -7,12 +7,12 @@ import reflex as rx
 
 from navaia_app.reminders.state import RemindersSettingsState as S
 from navaia_app.ui import routes
-from navaia_app.ui.layout import field_error
+from navaia_app.ui.layout import field_error, field_label
 
 
 def _field(label: str, control: rx.Component, field_id: str, help_text: str = "", error=None) -> rx.Component:
     return rx.vstack(
-        rx.text(label, as_="label", size="2", weight="medium", html_for=field_id),
+        field_label(label, html_for=field_id),
         control,
         rx.cond(help_text != "", rx.text(help_text, size="1", color_scheme="gray")),
         field_error(error if error is not None else ""),
@@ -57,8 +57,7 @@ def reminders_settings_page() -> rx.Component:
                     rx.hstack(
                         rx.switch(checked=S.enabled, on_change=S.set_enabled, id="reminders-enabled",
                                   disabled=~S.can_change),
-                        rx.text("Send booking reminders", as_="label", html_for="reminders-enabled", size="2",
-                                weight="medium"),
+                        field_label("Send booking reminders", html_for="reminders-enabled"),
                         spacing="2", align="center",
                     ),
                     rx.grid(
@@ -81,9 +80,8 @@ def reminders_settings_page() -> rx.Component:
                     rx.hstack(
                         rx.switch(checked=S.sms_fallback, on_change=S.set_sms_fallback, id="reminders-fallback",
                                   disabled=~S.can_change),
-                        rx.text("Use the second channel only when the first reaches nobody (no answer, busy, "
-                                "failed, voicemail, undelivered)", as_="label", html_for="reminders-fallback",
-                                size="2"),
+                        field_label("Use the second channel only when the first reaches nobody (no answer, busy, "
+                                    "failed, voicemail, undelivered)", html_for="reminders-fallback"),
                         spacing="2", align="center",
                     ),
                     rx.grid(
