@@ -5,7 +5,7 @@
 
 A fresh PostgreSQL database migrated by Alembic, filled with generate_series (100 campaigns of 10,000
 calls, 100,000 customers in 9 time zones, attempts spread over the last 180 days, outcomes in realistic
-shares, 60% of attempts priced), ANALYZEd; then each figure (funnel, heatmap, talk time, cost,
+shares, 60% of attempts priced), ANALYZEd; the rollup job run once (every day but the last two); then each figure (funnel, heatmap, talk time, cost,
 conversations, evaluations) for one campaign and for every call over 7, 30 and 90 days: median and p95
 of R runs after 2 warm-up runs. The whole report is the sum of its figures.
 """
@@ -33,19 +33,25 @@ SELECT 'Campaign ' || i, '', 'completed', '{}', '{}', '09:00', '18:00', 'mon,tue
        'busy,no_answer,failed,voicemail', now(), now(), '{}'
 FROM generate_series(1, :campaigns) AS i;
 
-INSERT INTO campaign_calls (campaign_id, customer_id, status, attempts, variables, created_at, updated_at, tries)
-SELECT 1 + (i - 1) % :campaigns, 1 + ((i - 1) / :campaigns) % :customers, 'completed', 1, '{}', now(), now(), 1
+INSERT INTO campaign_calls (campaign_id, customer_id, status, attempts, variables, created_at, updated_at, tries,
+                            purpose, claims)
+SELECT 1 + (i - 1) % :campaigns, 1 + ((i - 1) / :campaigns) % :customers, 'completed', 1, '{}', now(), now(), 1,
+       'campaign', '{}'
 FROM generate_series(1, :calls) AS i;
 
 INSERT INTO campaign_call_attempts (campaign_call_id, campaign_id, number, idempotency_key, provider, status,
                                     provider_call_id, outcome, duration_seconds, created_at, placed_at, updated_at,
-                                    cost, cost_unit)
+                                    cost, cost_unit, local_weekday, local_hour)
 SELECT c.id, c.campaign_id, n, 'b-' || c.id || '-' || n, 'twilio', 'ended', 'CA' || c.id || 'n' || n,
        o.outcome, CASE WHEN o.outcome = 'completed' THEN 10 + (hashtext(c.id::text || n) & 1023) % 600 END,
        now(), o.placed_at, now(),
        CASE WHEN (hashtext('c' || c.id || n) & 1023) < 614 THEN round(((hashtext('p' || c.id) & 1023) / 4000.0)::numeric, 5) END,
-       CASE WHEN (hashtext('c' || c.id || n) & 1023) < 614 THEN 'USD' END
+       CASE WHEN (hashtext('c' || c.id || n) & 1023) < 614 THEN 'USD' END,
+       -- what the pipeline stamps when it places a call: the customer's local weekday (0 = Monday) and hour
+       extract(isodow FROM o.placed_at AT TIME ZONE coalesce(cu.timezone, :zone))::int - 1,
+       extract(hour FROM o.placed_at AT TIME ZONE coalesce(cu.timezone, :zone))::int
 FROM campaign_calls c
+JOIN customers cu ON cu.id = c.customer_id
 CROSS JOIN LATERAL generate_series(1, CASE WHEN c.id % 10 < 3 THEN 2 ELSE 1 END) AS n
 CROSS JOIN LATERAL (SELECT
     now() - ((hashtext('t' || c.id || n) & 2147483647) % (180 * 86400)) * interval '1 second' AS placed_at,
@@ -75,9 +81,11 @@ def fill(url: str, *, calls: int, conversations: int) -> dict[str, int]:
     import sqlalchemy as sa
 
     from navaia_app.core.db import engine_for
+    from navaia_app.core.settings import get_settings
 
     engine = engine_for(url)
-    params = {"calls": calls, "campaigns": 100, "customers": 100_000, "conversations": conversations}
+    params = {"calls": calls, "campaigns": 100, "customers": 100_000, "conversations": conversations,
+              "zone": get_settings().business_timezone}
     with engine.begin() as conn:
         for statement in [s for s in FILL.split(";\n") if s.strip()]:
             conn.execute(sa.text(statement), params)
@@ -99,6 +107,7 @@ def main() -> None:
     quiet_logs()
     if args.url:
         use_database(args.url)
+        roll_up()
         run(args)
         return
     with postgres_database() as url:
@@ -106,7 +115,26 @@ def main() -> None:
         started = time.perf_counter()
         counts = fill(url, calls=args.calls, conversations=args.conversations)
         print(f"filled in {time.perf_counter() - started:.0f} s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+        roll_up()
         run(args)
+
+
+def roll_up() -> None:
+    """What the hourly job does: roll up every day that is over (all of them, the first time)."""
+    import sqlalchemy as sa
+
+    from navaia_app.analytics import rollup
+    from navaia_app.core.db import get_engine, session_scope
+
+    started = time.perf_counter()
+    days = rollup.build(session_factory=session_scope)
+    took = time.perf_counter() - started
+    with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("VACUUM ANALYZE analytics_days, analytics_outcomes, analytics_slots, analytics_talk"))
+        rows = {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar()
+                for t in ("analytics_outcomes", "analytics_slots", "analytics_talk")}
+    print(f"rollup job: {days} days in {took:.1f} s ({took / max(days, 1) * 1000:.0f} ms a day); "
+          + ", ".join(f"{k} {v:,} rows" for k, v in rows.items()))
 
 
 def run(args) -> None:

@@ -3,6 +3,8 @@
 from sqlmodel import SQLModel
 
 from navaia_app.activity.models import ActivityEntry
+from navaia_app.analytics.models import AnalyticsDay, AnalyticsOutcome, AnalyticsSlot, AnalyticsTalk
+from navaia_app.analytics import rollup  # noqa: F401  (its session hook keeps the rollup exact in every process)
 from navaia_app.audit.models import AuditEntry
 from navaia_app.auth.models import AuthSession, LoginThrottle, User
 from navaia_app.bookings.models import Booking
@@ -21,7 +23,7 @@ from navaia_app.tickets.models import Ticket
 metadata = SQLModel.metadata
 
 __all__ = [
-    "AuditEntry",
+    "AuditEntry", "AnalyticsDay", "AnalyticsOutcome", "AnalyticsSlot", "AnalyticsTalk",
     "ActivityEntry", "AuthSession", "Booking", "DataVersion", "Campaign", "CampaignCall", "Conversation", "Customer",
     "LoginThrottle", "Ticket", "User", "WebhookEvent", "metadata",
     "CallStatusEvent", "CampaignCallAttempt", "DispatchLease",

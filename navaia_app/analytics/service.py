@@ -10,10 +10,12 @@ Definitions (the README's Analytics section says the same):
 - scope: one campaign (all of its attempts, or those placed within a period), or every outbound attempt
   placed within a period; conversations in scope are the campaign's, or those recorded within the period.
 - hour of day and weekday are the customer's local time (their time zone, else the business zone) at the
-  moment the call was placed, DST included.
+  moment the call was placed, DST included (stamped on the attempt then: outreach.calls.local_slot).
 
-Heavy lifting stays in the database: each figure is one GROUP BY over indexed columns; what comes back
-is a few hundred groups at most, whatever the number of calls.
+Heavy lifting stays in the database: each figure over attempts sums the daily rollup for the whole UTC
+days of its scope that are rolled up (analytics/rollup.py) and groups the remaining attempts live (the last
+days, the partial days at a period's edges), over indexed columns; what comes back is a few hundred groups
+at most, whatever the number of calls. The two paths give identical figures.
 """
 
 from __future__ import annotations
@@ -21,18 +23,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
+from navaia_app.analytics import rollup
+from navaia_app.analytics.models import AnalyticsOutcome, AnalyticsSlot, AnalyticsTalk
 from navaia_app.campaigns.models import Campaign, CampaignCall, CampaignCallAttempt
 from navaia_app.conversations.models import Conversation, ConversationEvaluation
 from navaia_app.core.errors import NotFound, ValidationFailed
 from navaia_app.core.settings import get_settings
 from navaia_app.core.types import utcnow
-from navaia_app.core.zones import business_zone, local_midnight, zone_named
-from navaia_app.customers.models import Customer
+from navaia_app.core.zones import business_zone, local_midnight
 
 OUTCOMES = ("voicemail", "voicemail_left", "no_answer", "busy", "failed")  # shown beside the funnel
 ANSWERED = "completed"  # the attempt outcome that means a person answered
@@ -120,15 +124,31 @@ def period(start: str | date | datetime | None = None, end: str | date | datetim
 # --- the figures -----------------------------------------------------------------------------------
 
 
+def _combined(session: Session, scope: Scope, rolled, live) -> list[tuple]:
+    """The rows of `rolled(split)` (a query over the rollup tables, when any day of the scope is rolled up)
+    followed by those of `live(scope)` for each live range of the scope: callers add them up by group."""
+    parts = rollup.split(session, scope)
+    rows = list(session.exec(rolled(parts)).all()) if parts.runs else []
+    for part in rollup.live_scopes(scope, parts):
+        rows.extend(session.exec(live(part)).all())
+    return rows
+
+
 def funnel(*, session: Session, scope: Scope) -> dict[str, int]:
     """dialled -> answered by a person -> goal reached, with the other outcomes beside them."""
-    rows = session.exec(select(A.outcome, func.count()).where(*scope.attempts()).group_by(A.outcome)).all()
-    by_outcome = {outcome: count for outcome, count in rows}
+    O = AnalyticsOutcome
+    rows = _combined(
+        session, scope,
+        lambda parts: select(O.outcome, func.sum(O.attempts), func.sum(O.goals)).where(*parts.rolled(O))
+        .group_by(O.outcome),
+        lambda part: select(A.outcome, func.count(), rollup.flag(sa.and_(A.outcome == ANSWERED, rollup.goal_exists())))
+        .where(*part.attempts()).group_by(A.outcome))
+    by_outcome: dict[str | None, int] = {}
+    goal = 0
+    for outcome, count, goals in rows:
+        by_outcome[outcome] = by_outcome.get(outcome, 0) + int(count)
+        goal += int(goals or 0)
     dialled = sum(by_outcome.values())
-    goal = session.exec(select(func.count()).select_from(A).where(
-        *scope.attempts(), A.outcome == ANSWERED,
-        sa.exists().where(Conversation.campaign_call_id == A.campaign_call_id,
-                          Conversation.goal_reached == sa.true()))).one()
     counts = {"dialled": dialled, "answered": by_outcome.get(ANSWERED, 0)}
     counts.update({outcome: by_outcome.get(outcome, 0) for outcome in OUTCOMES})
     counts["goal_reached"] = goal
@@ -156,69 +176,59 @@ def _bucket(session: Session, column):
     return sa.cast(func.strftime("%s", column), sa.Integer) / BUCKET_SECONDS
 
 
-def _heat_rows(session: Session, scope: Scope) -> list[tuple[int, int, int, int]]:
-    """(weekday 0 = Monday, local hour, dialled, answered) groups."""
-    answered = func.sum(sa.case((A.outcome == ANSWERED, 1), else_=0))
-    joined = (lambda query: query.select_from(A).join(CampaignCall, CampaignCall.id == A.campaign_call_id)
-              .join(Customer, Customer.id == CampaignCall.customer_id).where(*scope.attempts()))
-    default = get_settings().business_timezone
-    if session.get_bind().dialect.name == "postgresql":
-        # PostgreSQL converts each instant to the customer's wall clock itself (its tz database, DST included).
-        local = func.timezone(func.coalesce(Customer.timezone, default), A.placed_at)
-        weekday = sa.cast(sa.extract("isodow", local), sa.Integer).label("weekday")
-        hour = sa.cast(sa.extract("hour", local), sa.Integer).label("hour")
-        rows = session.exec(joined(select(weekday, hour, func.count(), answered)).group_by(weekday, hour)).all()
-        return [(int(day) - 1, int(h), dialled, int(picked or 0)) for day, h, dialled, picked in rows]
-    # SQLite has no time zones: group by (zone, 15-minute UTC bucket), convert each bucket here.
-    bucket = _bucket(session, A.placed_at).label("bucket")
-    rows = session.exec(joined(select(Customer.timezone, bucket, func.count(), answered))
-                        .group_by(Customer.timezone, bucket)).all()
-    out = []
-    for zone_name, number, dialled, picked in rows:
-        local = datetime.fromtimestamp(int(number) * BUCKET_SECONDS, timezone.utc).astimezone(
-            zone_named(zone_name or default))
-        out.append((local.weekday(), local.hour, dialled, int(picked or 0)))
-    return out
-
-
 def answer_heatmap(*, session: Session, scope: Scope) -> list[dict[str, Any]]:
     """Dialled and answered attempts by weekday x hour of the customer's local time at the moment the call
-    was placed (their zone, else the business zone; DST and half-hour zones included): when to call."""
+    was placed (their zone, else the business zone; DST and half-hour zones included): when to call. Each
+    attempt carries that weekday and hour from the moment it was placed (outreach.calls.local_slot)."""
+    S = AnalyticsSlot
+    rows = _combined(
+        session, scope,
+        lambda parts: select(S.weekday, S.hour, func.sum(S.dialled), func.sum(S.answered)).where(*parts.rolled(S))
+        .group_by(S.weekday, S.hour),
+        lambda part: select(A.local_weekday, A.local_hour, func.count(), rollup.flag(A.outcome == ANSWERED))
+        .where(*part.attempts()).group_by(A.local_weekday, A.local_hour))
     grid = [[[0, 0] for _hour in range(24)] for _day in range(7)]
-    for day, hour, dialled, picked_up in _heat_rows(session, scope):
-        grid[day][hour][0] += dialled
-        grid[day][hour][1] += picked_up
+    for day, hour, dialled, picked_up in rows:
+        grid[day][hour][0] += int(dialled)
+        grid[day][hour][1] += int(picked_up or 0)
     return [{"weekday": WEEKDAYS[day], "hour": hour, "dialled": cell[0], "answered": cell[1],
              "answer_rate": round(cell[1] / cell[0], 4) if cell[0] else None}
             for day in range(7) for hour, cell in enumerate(grid[day])]
 
 
-def _percentiles(session: Session, column, conditions: list, fractions: tuple[float, ...]) -> list[int | None]:
+def _nearest_rank(histogram: dict[int, int], fractions: tuple[float, ...]) -> list[int | None]:
     """Nearest-rank percentiles (the smallest value with at least that share of values at or below it,
-    i.e. PostgreSQL's percentile_disc), computed in the database."""
-    conditions = [*conditions, column.is_not(None)]
-    if session.get_bind().dialect.name == "postgresql":
-        row = session.exec(select(*[func.percentile_disc(f).within_group(column) for f in fractions])
-                           .where(*conditions)).one()
-        return [int(v) if v is not None else None for v in row]
-    n = session.exec(select(func.count()).where(*conditions)).one()
+    i.e. PostgreSQL's percentile_disc) of a {value: how many} histogram."""
+    n = sum(histogram.values())
     if not n:
         return [None for _ in fractions]
-    values = []
+    values = sorted(histogram.items())
+    out = []
     for fraction in fractions:
-        rank = max(1, math.ceil(fraction * n))
-        values.append(session.exec(select(column).where(*conditions).order_by(column)
-                                   .offset(rank - 1).limit(1)).one())
-    return values
+        rank, seen = max(1, math.ceil(fraction * n)), 0
+        for value, count in values:
+            seen += count
+            if seen >= rank:
+                out.append(value)
+                break
+    return out
 
 
 def talk_time(*, session: Session, scope: Scope) -> dict[str, Any]:
-    """How long answered calls lasted (seconds): median and 90th percentile (nearest rank), and the total."""
-    conditions = [*scope.attempts(), A.outcome == ANSWERED]
-    count, total = session.exec(select(func.count(A.duration_seconds), func.sum(A.duration_seconds))
-                                .where(*conditions)).one()
-    median, p90 = _percentiles(session, A.duration_seconds, conditions, (0.5, 0.9))
-    return {"calls": count, "total_seconds": int(total or 0), "median_seconds": median, "p90_seconds": p90}
+    """How long answered calls lasted (seconds): median and 90th percentile (nearest rank, exact: from a
+    histogram of whole seconds), and the total."""
+    T = AnalyticsTalk
+    rows = _combined(
+        session, scope,
+        lambda parts: select(T.seconds, func.sum(T.calls)).where(*parts.rolled(T)).group_by(T.seconds),
+        lambda part: select(A.duration_seconds, func.count()).where(
+            *part.attempts(), A.outcome == ANSWERED, A.duration_seconds.is_not(None)).group_by(A.duration_seconds))
+    histogram: dict[int, int] = {}
+    for seconds, count in rows:
+        histogram[int(seconds)] = histogram.get(int(seconds), 0) + int(count)
+    median, p90 = _nearest_rank(histogram, (0.5, 0.9))
+    return {"calls": sum(histogram.values()), "total_seconds": sum(s * n for s, n in histogram.items()),
+            "median_seconds": median, "p90_seconds": p90}
 
 
 def _money(value) -> float:
@@ -228,10 +238,19 @@ def _money(value) -> float:
 def costs(*, session: Session, scope: Scope, goal_reached: int) -> dict[str, Any]:
     """What the carrier (Twilio's call price, per currency) and the agent (ElevenLabs credits) charged,
     per call that reports a cost and per goal reached. Calls that report no cost are left out."""
+    O = AnalyticsOutcome
+    by_unit: dict[str | None, list] = {}
+    for unit, priced, total in _combined(
+            session, scope,
+            lambda parts: select(O.cost_unit, func.sum(O.priced), func.sum(O.cost_sum))
+            .where(*parts.rolled(O), O.priced > 0).group_by(O.cost_unit),
+            lambda part: select(A.cost_unit, func.count(A.cost), func.sum(A.cost))
+            .where(*part.attempts(), A.cost.is_not(None)).group_by(A.cost_unit)):
+        sums = by_unit.setdefault(unit, [0, Decimal(0)])
+        sums[0] += int(priced)
+        sums[1] += Decimal(str(total or 0))
     telephony = []
-    for unit, priced, total in session.exec(
-            select(A.cost_unit, func.count(A.cost), func.sum(A.cost))
-            .where(*scope.attempts(), A.cost.is_not(None)).group_by(A.cost_unit)).all():
+    for unit, (priced, total) in by_unit.items():
         telephony.append({"unit": unit or "USD", "calls": priced, "total": _money(total),
                           "per_call": _money(float(total) / priced) if priced else None,
                           "per_goal": _money(float(total) / goal_reached) if goal_reached else None})

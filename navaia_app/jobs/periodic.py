@@ -31,6 +31,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("sweep-webhook-inbox", "navaia_app.jobs.tasks.sweep_webhook_inbox", timedelta(minutes=1)),
     PeriodicJob("sweep-outgoing-webhooks", "navaia_app.jobs.tasks.sweep_outgoing_webhooks", timedelta(seconds=15)),
     PeriodicJob("purge-past-retention", "navaia_app.jobs.tasks.purge_past_retention", timedelta(days=1)),
+    PeriodicJob("roll-up-call-analytics", "navaia_app.jobs.tasks.roll_up_call_analytics", timedelta(hours=1)),
 )
 
 

@@ -136,6 +136,14 @@ def purge_past_retention() -> dict[str, object]:
     return retention.purge()
 
 
+def roll_up_call_analytics() -> int:
+    """Hourly: roll up the call analytics of the days that are over (safe to run twice: built days are
+    skipped, and one lock serializes builders)."""
+    from navaia_app.analytics import rollup
+
+    return rollup.build(session_factory=session_scope)
+
+
 # --- booking reminders ---------------------------------------------------------------------------
 
 

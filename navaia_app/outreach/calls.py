@@ -24,6 +24,7 @@ from navaia_app.core.db import lock_until_commit
 from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
 from navaia_app.core.logging import get_logger, mask_phone
 from navaia_app.core.types import utcnow
+from navaia_app.core.zones import zone_named
 from navaia_app.customers.models import Customer
 from navaia_app.outreach import states
 from navaia_app.outreach.eligibility import Eligibility, check_eligibility
@@ -450,3 +451,34 @@ def report_call_update(*, session: Session, provider_call_id: str | None, status
     if not is_call_status(outcome):
         raise ValidationFailed(f"Unknown call outcome '{status}'.", field="outcome")
     return _apply_outcome(session, call, attempt, outcome, duration_seconds=duration_seconds, detail=detail)
+
+
+# --- the customer's wall clock when an attempt was placed (for analytics: when to call) ------------------
+
+
+def local_slot(placed_at: datetime, zone_name: str | None) -> tuple[int, int]:
+    """(weekday 0 = Monday, hour) of `placed_at` on the wall clock of the zone called `zone_name` (else the
+    business zone), DST included."""
+    local = placed_at.astimezone(zone_named(zone_name))
+    return local.weekday(), local.hour
+
+
+def _stamp_local_slot(_mapper, connection, attempt: CampaignCallAttempt) -> None:
+    """Whenever an attempt's `placed_at` is written (placed by the dispatcher, adopted by a callback, set by
+    the demo or a test), store the customer's local weekday and hour of that moment beside it, so the
+    answer heatmap reads two columns instead of converting every call to its customer's zone."""
+    if attempt.placed_at is None:
+        attempt.local_weekday = attempt.local_hour = None
+        return
+    changed = sa.inspect(attempt).attrs.placed_at.history.has_changes()
+    if attempt.local_weekday is not None and attempt.local_hour is not None and not changed:
+        return
+    zone_name = connection.execute(
+        sa.select(Customer.timezone).select_from(CampaignCall)
+        .join(Customer, Customer.id == CampaignCall.customer_id)
+        .where(CampaignCall.id == attempt.campaign_call_id)).scalar()
+    attempt.local_weekday, attempt.local_hour = local_slot(attempt.placed_at, zone_name)
+
+
+event.listen(CampaignCallAttempt, "before_insert", _stamp_local_slot)
+event.listen(CampaignCallAttempt, "before_update", _stamp_local_slot)

@@ -102,6 +102,10 @@ class CampaignCallAttempt(SQLModel, table=True):
     cost_unit: str | None = Field(default=None, max_length=8)  # ISO currency, e.g. USD
     # Added by the outreach work (migration 9b_outreach):
     error_kind: str | None = Field(default=None, max_length=20)  # telephony ErrorKind when placing failed
+    # Added by the analytics rollup (migration 10e_analytics_rollup): the customer's wall clock when the call was
+    # placed (their zone, else the business zone), stamped whenever `placed_at` is written (outreach/calls.py).
+    local_weekday: int | None = Field(default=None)  # 0 = Monday
+    local_hour: int | None = Field(default=None)  # 0-23
 
 
 class CallStatusEvent(SQLModel, table=True):
