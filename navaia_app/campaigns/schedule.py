@@ -50,6 +50,20 @@ def _local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
     return utc
 
 
+@lru_cache(maxsize=8192)
+def _day_span(start: time, end: time, day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants a window `start`-`end` opens and closes on `day` in `tz`: computed once per window, day
+    and zone (planning thousands of reminders or a campaign's audience asks for the same few days)."""
+    opens = _local_instant(day, start, tz)
+    if start == end:  # the whole day
+        closes = _local_instant(day + timedelta(days=1), start, tz)
+    elif end > start:
+        closes = _local_instant(day, end, tz)
+    else:
+        closes = _local_instant(day + timedelta(days=1), end, tz)
+    return opens, closes
+
+
 @dataclass(frozen=True)
 class CallingWindow:
     start: time
@@ -67,14 +81,7 @@ class CallingWindow:
         return self.start == self.end
 
     def _span(self, day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-        opens = _local_instant(day, self.start, tz)
-        if self.all_day:
-            closes = _local_instant(day + timedelta(days=1), self.start, tz)
-        elif self.end > self.start:
-            closes = _local_instant(day, self.end, tz)
-        else:
-            closes = _local_instant(day + timedelta(days=1), self.end, tz)
-        return opens, closes
+        return _day_span(self.start, self.end, day, tz)
 
     def contains(self, instant: datetime, tz_name: str) -> bool:
         tz = zone(tz_name)
@@ -103,6 +110,14 @@ class CallingWindow:
             if opens > instant:
                 return opens
         return None
+
+    def spans_before(self, day: date, tz_name: str, days: int) -> tuple[tuple[datetime, datetime], ...]:
+        """The allowed periods (opens, closes) of the `days` days up to and including `day` in the zone, in
+        order: what one local day needs to answer `contains` and the latest close before an instant with
+        comparisons only (planning many reminders asks this once per zone and day)."""
+        tz = zone(tz_name)
+        return tuple(self._span(d, tz) for d in (day - timedelta(days=n) for n in range(days - 1, -1, -1))
+                     if d.weekday() in self.days)
 
     def closes_after(self, instant: datetime, tz_name: str) -> datetime | None:
         """When the window open at `instant` closes (None when it is not open then)."""

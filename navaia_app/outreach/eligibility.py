@@ -66,27 +66,39 @@ def phone_country(phone: str | None) -> str | None:
         parsed = phonenumbers.parse(phone, None)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(parsed) or \
+    # is_valid_number(parsed) is is_valid_number_for_region(parsed, region_code_for_number(parsed)): the
+    # region is looked up once (the costly part of a number's verdict).
+    region = phonenumbers.region_code_for_number(parsed)
+    if not region or not phonenumbers.is_valid_number_for_region(parsed, region) or \
             phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) != phone:
         return None
-    return phonenumbers.region_code_for_number(parsed) or None
+    return region
 
 
 def check_eligibility(*, contact: Any, channel: Channel | str = Channel.CALL, now: datetime, window: Any = None,
-                      openings: dict[str, datetime | None] | None = None) -> Eligibility:
+                      openings: dict[str, datetime | None] | None = None,
+                      numbers: dict[str, str | None] | None = None) -> Eligibility:
     """May `contact` (anything with `phone`, `do_not_call`, `timezone`, and optionally `sms_opt_out`;
     a Customer row will do) be reached on `channel` at `now`?
 
     `window` (a campaigns.schedule.CallingWindow or anything with `next_opening(instant, zone)`) limits
     the time, read in the contact's zone; `openings` caches its answer by zone across many contacts
-    asked about at the same `now` (the audience snapshot). Never raises for bad data: a contact that
+    asked about at the same `now` (the audience snapshot); `numbers` caches each number's verdict (its
+    country, or None when it cannot be dialled) across channels and contacts asked about together (planning
+    many reminders): phonenumbers parses a number once. Never raises for bad data: a contact that
     cannot be reached gets "never" with the reason; raises ValueError for an unknown channel."""
     channel = Channel(channel)
     if channel is Channel.CALL and getattr(contact, "do_not_call", False):
         return _never("do_not_call", "do not call")
     if channel is Channel.SMS and getattr(contact, "sms_opt_out", False):  # hook: the reminders work adds it
         return _never("sms_opt_out", "opted out of text messages")
-    country = phone_country(getattr(contact, "phone", None))
+    phone = getattr(contact, "phone", None)
+    if numbers is None:
+        country = phone_country(phone)
+    elif phone in numbers:
+        country = numbers[phone]
+    else:
+        country = numbers[phone] = phone_country(phone)
     if country is None:
         return _never("invalid_number", "invalid number")
     allowed = get_settings().call_countries

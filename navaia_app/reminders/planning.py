@@ -32,6 +32,7 @@ from sqlmodel import Session, select
 
 from navaia_app.bookings.models import Booking
 from navaia_app.campaigns.schedule import CallingWindow
+from navaia_app.campaigns.schedule import zone as window_zone
 from navaia_app.activity.service import record_activity
 from navaia_app.core.logging import get_logger
 from navaia_app.core.settings import get_settings
@@ -104,32 +105,29 @@ def excluded(settings: ReminderSettings, service: str) -> bool:
 # --- when ----------------------------------------------------------------------------------------
 
 
-def _previous_close(window: CallingWindow, moment: datetime, zone: str) -> datetime | None:
-    """The latest end of an allowed period at or before `moment`."""
-    tz = ZoneInfo(zone)
-    local_day = moment.astimezone(tz).date()
-    best = None
-    for day in (local_day - timedelta(days=2), local_day - timedelta(days=1), local_day):
-        opening = window.next_opening(datetime.combine(day, time(0), tzinfo=tz), zone)
-        closes = window.closes_after(opening, zone) if opening is not None else None
-        if closes is not None and closes <= moment and (best is None or closes > best):
-            best = closes
-    return best
+def _inside_and_previous_close(window: CallingWindow, moment: datetime, zone: str,
+                               cache: dict | None) -> tuple[bool, datetime | None]:
+    """Whether `moment` is in the allowed hours, and the latest close at or before it. The periods of the
+    days around `moment`'s local day are read once per zone and day (`cache`)."""
+    day = moment.astimezone(window_zone(zone)).date()
+    key = ("spans", zone, day)
+    spans = cache.get(key) if cache is not None else None
+    if spans is None:
+        # A period that closes on `day` opened at most two days before (a whole-day window crossing midnight).
+        spans = window.spans_before(day, zone, 4)
+        if cache is not None:
+            cache[key] = spans
+    inside = any(opens <= moment < closes for opens, closes in spans)
+    closes = max((c for _, c in spans if c <= moment), default=None)
+    return inside, closes
 
 
 def fit_window(due: datetime, *, starts_at: datetime, now: datetime, window: CallingWindow,
                zone: str, cache: dict | None = None) -> datetime | None:
     """`due` moved into the allowed hours: itself, the last allowed minute before it (if not past), or the
     next opening if that is still MIN_NOTICE before the start. None when no allowed moment fits. `cache`
-    remembers the window's answers per (instant, zone): bookings planned together share their slot times."""
-    key = ("fit", due, zone)
-    if cache is not None and key in cache:
-        inside, closes = cache[key]
-    else:
-        inside = window.contains(due, zone)
-        closes = None if inside else _previous_close(window, due, zone)
-        if cache is not None:
-            cache[key] = (inside, closes)
+    remembers each zone's allowed hours per local day across bookings planned together."""
+    inside, closes = _inside_and_previous_close(window, due, zone, cache)
     if inside:
         return due
     if closes is not None and closes - timedelta(minutes=1) >= now:
@@ -163,14 +161,22 @@ def compute_plan(*, booking: Booking, customer: Customer | None, settings: Remin
     notes: list[str] = []
     if not settings.enabled or booking.status not in UPCOMING or booking.starts_at <= now:
         return Plan([], notes)
-    if excluded(settings, booking.service):
-        return Plan([], [f"No reminders: reminders are off for {booking.service}."])
     cache = {} if cache is None else cache
-    zone = zone_name(customer)
-    window = cache.get("window") or cache.setdefault("window", window_of(settings))
+    if "window" not in cache:  # what the settings say, read once
+        cache["window"] = window_of(settings)
+        cache["channels"] = [(position, channel, lead_of(settings, channel))
+                             for position, channel in enumerate(channel_order(settings))]
+        cache["excluded"] = {}
+        cache["zones"] = {}
+    if cache["excluded"].get(booking.service) is None:
+        cache["excluded"][booking.service] = excluded(settings, booking.service)
+    if cache["excluded"][booking.service]:
+        return Plan([], [f"No reminders: reminders are off for {booking.service}."])
+    named = customer.timezone if customer is not None else None
+    zone = cache["zones"].get(named) or cache["zones"].setdefault(named, zone_name(customer))
+    window = cache["window"]
     wanted: list[Wanted] = []
-    for position, channel in enumerate(channel_order(settings)):
-        lead = lead_of(settings, channel)
+    for position, channel, lead in cache["channels"]:
         if lead is None or channel in used_channels:
             continue
         name = CHANNEL_NAMES[channel]
@@ -190,7 +196,8 @@ def compute_plan(*, booking: Booking, customer: Customer | None, settings: Remin
         # Whether this customer may be reached on this channel at all: the outbound pipeline's one rule.
         key = (customer.id if customer is not None else None, channel)
         if key not in cache:
-            cache[key] = check_eligibility(contact=customer, channel=channel, now=now) if customer is not None \
+            cache[key] = check_eligibility(contact=customer, channel=channel, now=now,
+                                           numbers=cache.setdefault("numbers", {})) if customer is not None \
                 else None
         verdict = cache[key]
         if verdict is None or verdict.verdict == "never":
@@ -320,35 +327,50 @@ def forget_booking(*, session: Session, booking_id: int, now: datetime | None = 
                  .values(status="cancelled", detail="Not sent: the booking was deleted.", updated_at=now))
 
 
+# What planning reads of a booking and of its customer (plan_upcoming loads only these columns).
+BOOKING_FIELDS = (Booking.id, Booking.customer_id, Booking.starts_at, Booking.status, Booking.service)
+CUSTOMER_FIELDS = (Customer.id, Customer.phone, Customer.timezone, Customer.do_not_call, Customer.sms_opt_out)
+
+
 def plan_upcoming(*, session: Session, now: datetime | None = None, reason: str = "settings",
                   batch: int = 2000) -> dict[str, int]:
-    """Re-plan every upcoming booking (after a settings change, or to catch up): a few queries per batch."""
+    """Re-plan every upcoming booking (after a settings change, or to catch up): a few queries per batch.
+    Bookings and customers are read as plain rows (the columns the plan needs, each customer once), the
+    window's hours and each customer's eligibility are cached across the batch, and the new rows go in as
+    one multi-row INSERT per batch."""
     now = now or utcnow()
     settings = load_settings(session)
     counts = {"bookings": 0, "created": 0}
     cache: dict = {}
+    customers: dict[int, object] = {}
     last_id = 0
     while True:
-        pairs = list(session.exec(
-            select(Booking, Customer).join(Customer, Customer.id == Booking.customer_id, isouter=True)
-            .where(Booking.status.in_(UPCOMING), Booking.starts_at > now, Booking.id > last_id)
+        bookings = list(session.exec(
+            select(*BOOKING_FIELDS).where(Booking.status.in_(UPCOMING), Booking.starts_at > now,
+                                          Booking.id > last_id)
             .order_by(Booking.id).limit(batch)))
-        if not pairs:
+        if not bookings:
             break
-        last_id = pairs[-1][0].id
-        ids = [b.id for b, _ in pairs]
+        last_id = bookings[-1].id
+        missing = {b.customer_id for b in bookings} - customers.keys()
+        if missing:
+            customers.update((c.id, c) for c in session.exec(select(*CUSTOMER_FIELDS)
+                                                            .where(Customer.id.in_(missing))))
         by_booking: dict[int, list[BookingReminder]] = {}
-        for row in session.exec(select(BookingReminder).where(BookingReminder.booking_id.in_(ids))
+        for row in session.exec(select(BookingReminder).where(BookingReminder.booking_id.in_([b.id for b in bookings]))
                                 .order_by(BookingReminder.id)):
             by_booking.setdefault(row.booking_id, []).append(row)
         bulk: list[dict] = []
-        for booking, customer in pairs:
-            apply_plan(session, booking=booking, customer=customer, rows=by_booking.get(booking.id, []),
-                       settings=settings, now=now, reason=reason, note=False, cache=cache, bulk=bulk)
+        for booking in bookings:
+            apply_plan(session, booking=booking, customer=customers.get(booking.customer_id),
+                       rows=by_booking.get(booking.id, []), settings=settings, now=now, reason=reason, note=False,
+                       cache=cache, bulk=bulk)
         session.flush()
         if bulk:
-            session.execute(sa.insert(BookingReminder), bulk)  # one executemany, not an ORM object each
+            # One executemany, not an ORM object each; render_nulls keeps every row the same shape (else the
+            # ORM splits the batch at each change of which values are None: hundreds of statements).
+            session.execute(sa.insert(BookingReminder).execution_options(render_nulls=True), bulk)
         counts["created"] += len(bulk)
-        counts["bookings"] += len(pairs)
+        counts["bookings"] += len(bookings)
     log.info("reminders.replanned", reason=reason, **counts)
     return counts

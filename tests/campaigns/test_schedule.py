@@ -61,3 +61,24 @@ def test_overnight_and_all_day_windows():
     always = CallingWindow.of("00:00", "00:00", "mon,tue,wed,thu,fri,sat,sun")
     assert always.contains(utc(2026, 6, 13, 3, 0), "Pacific/Auckland")
     assert CallingWindow.of("09:00", "17:00", []).next_opening(utc(2026, 6, 13), "UTC") is None
+
+
+def test_the_periods_of_the_days_before_answer_contains_across_zones_and_clock_changes():
+    """spans_before (what planning many reminders reads once per zone and day) agrees with contains, and its
+    latest close before an instant is one contains says is closed, every 20 minutes over a DST change."""
+    from datetime import timedelta
+
+    from navaia_app.campaigns.schedule import zone as zone_of
+
+    for window in (CallingWindow.of("09:00", "20:00", "mon,tue,wed,thu,fri,sat,sun"),
+                   CallingWindow.of("20:00", "02:00", WEEKDAYS), CallingWindow.of("08:00", "08:00", WEEKDAYS)):
+        for zone in ("Europe/Paris", "America/New_York", "Pacific/Kiritimati", "Australia/Lord_Howe"):
+            instant = utc(2026, 10, 23, 0, 0)  # the week Europe leaves summer time
+            while instant < utc(2026, 11, 3, 0, 0):
+                spans = window.spans_before(instant.astimezone(zone_of(zone)).date(), zone, 4)
+                inside = any(opens <= instant < closes for opens, closes in spans)
+                assert inside == window.contains(instant, zone), (window, zone, instant)
+                closes = max((c for _, c in spans if c <= instant), default=None)
+                if closes is not None:
+                    assert window.contains(closes - timedelta(minutes=1), zone), (window, zone, instant, closes)
+                instant += timedelta(minutes=20)

@@ -96,3 +96,22 @@ def test_snapshot_dispatcher_and_call_now_all_refuse_a_country_not_allowed(campa
         assert (call.status, call.tries) == ("skipped", 0)
         assert "US is not in ALLOWED_CALL_COUNTRIES" in call.skip_reason
         assert session.get(Customer, us) is not None
+
+
+def test_a_numbers_verdict_is_kept_across_channels_and_contacts(set_env, monkeypatch):
+    """`numbers`: a number is parsed once however many channels and contacts ask; the answers are the same
+    as without it."""
+    from navaia_app.outreach import eligibility
+
+    set_env(ALLOWED_CALL_COUNTRIES="US")
+    contacts = [Contact(US), Contact(US, do_not_call=True), Contact(GB), Contact("+1212555"), Contact(US, sms_opt_out=True)]
+    alone = [check_eligibility(contact=c, channel=ch, now=NOW) for c in contacts for ch in ("call", "sms")]
+    parsed = []
+    real = eligibility.phone_country
+    monkeypatch.setattr(eligibility, "phone_country", lambda phone: parsed.append(phone) or real(phone))
+    numbers: dict = {}
+    together = [check_eligibility(contact=c, channel=ch, now=NOW, numbers=numbers) for c in contacts
+                for ch in ("call", "sms")]
+    assert together == alone
+    assert sorted(parsed) == sorted([US, GB, "+1212555"])  # each number once
+    assert numbers == {US: "US", GB: "GB", "+1212555": None}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 
 from navaia_app.bookings import service as bookings
@@ -448,3 +449,42 @@ def test_a_settled_reminder_is_an_outgoing_webhook_event(session, customer, remi
     data = json.loads(event.payload)["data"]
     assert (data["id"], data["booking_id"], data["status"], data["result"]) == (
         call_reminder.id, booking.id, "unreachable", "voicemail")
+
+
+def test_planning_every_booking_at_once_gives_each_the_plan_it_gets_alone(session, reminder_env, reminders_on, admin):
+    """plan_upcoming (saving the settings: bulk rows, cached hours and eligibility) and planning one booking
+    at a time agree, for customers in zones far apart, near the quiet hours, unreachable on a channel, sharing
+    a number's verdict across channels, and a service left out."""
+    from navaia_app.core.zones import zone_named  # noqa: F401  (the zones below must exist)
+
+    reminders_on(sms_fallback=False, excluded_services=["Repair"])
+    people = [Customer(name="Paris", phone="+33612345001", timezone="Europe/Paris"),
+              Customer(name="Tokyo", phone="+81312345678", timezone="Asia/Tokyo"),
+              Customer(name="Kiritimati", phone="+33612345003", timezone="Pacific/Kiritimati"),
+              Customer(name="No calls", phone="+33612345004", timezone="America/Los_Angeles", do_not_call=True),
+              Customer(name="No texts", phone="+33612345005", sms_opt_out=True),
+              Customer(name="Bad number", phone="+3361234", timezone="Europe/Paris")]
+    session.add_all(people)
+    session.commit()
+    made = []
+    for n, person in enumerate(people):
+        for hours in (0.5, 3, 22, 26, 49, 70):
+            starts = NOW + timedelta(hours=hours, minutes=15 * n)
+            made.append(bookings.create_booking(session=session, customer_id=person.id, starts_at=starts, now=NOW,
+                                                service="Repair" if hours == 49 else "Consultation",
+                                                resource=f"r{n}-{hours}", enforce_schedule=False))
+    session.commit()
+
+    def plans():
+        return {b.id: [(r.channel, r.position, r.status, r.due_at, r.detail) for r in rows(session, b.id)
+                       if r.status != "cancelled"] for b in made}
+
+    alone = plans()
+    assert sum(len(v) for v in alone.values()) > 40
+    assert any(s == "skipped" for v in alone.values() for _, _, s, _, _ in v)
+    session.exec(sa.delete(BookingReminder))
+    session.commit()
+    counts = planning.plan_upcoming(session=session, now=NOW)
+    session.commit()
+    assert counts["bookings"] == len(made)
+    assert plans() == alone
