@@ -379,6 +379,8 @@ def _reminder_line(item) -> rx.Component:
             rx.cond(item.due != "", rx.text("Due ", item.due, size="1", color_scheme="gray")),
             rx.cond(item.sent != "", rx.text("Sent ", item.sent, size="1", color_scheme="gray")),
             rx.cond(item.detail != "", rx.text(item.detail, size="1")),
+            rx.cond(item.conversation_id > 0, rx.link("Open the call in Conversations", size="1",
+                                                      href="/conversations?id=" + item.conversation_id.to_string())),
             spacing="0",
         ),
         spacing="2", align="start", class_name="booking-reminder-item",

@@ -100,6 +100,7 @@ class ReminderItem:
     sent: str
     result: str
     detail: str
+    conversation_id: int = 0  # the reminder call's conversation (0: none)
 
 
 @dataclass
@@ -134,6 +135,8 @@ def reminder_timeline_text(channel: str | None, result: str | None) -> tuple[str
         how = {"call": "by phone", "sms": "by text"}.get(channel or "", "")
         return {"confirmed": "circle-check", "cancelled": "circle-x", "rescheduled": "calendar-clock"}[result], \
             f"{result} {how}".strip()
+    if result == "conversation":
+        return "phone-call", "recorded the reminder call"
     return "bell-ring", "planned the reminders"
 
 
@@ -739,7 +742,7 @@ class BookingsState(FormDialogMixin, LivePageMixin, PagedMixin, ViewerZoneMixin,
             "message-square", status=reminders.STATUS_LABELS.get(r.status, r.status),
             due=fmt_short(r.due_at, zone, now) if r.due_at else "", sent=fmt_short(r.sent_at, zone, now)
             if r.sent_at else "", result=reminders.RESULT_LABELS.get(r.result or "", r.result or ""),
-            detail=r.detail or "")
+            detail=r.detail or "", conversation_id=r.conversation_id or 0)
 
     def _load_detail(self, booking_id: int) -> bool:
         zone, now = self._zone(), utcnow()

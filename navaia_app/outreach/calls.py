@@ -376,7 +376,8 @@ def _apply_outcome(session: Session, call: CampaignCall, attempt: CampaignCallAt
                    conversation_id: int | None = None, duration_seconds: int | None = None,
                    detail: str | None = None, error_kind: ErrorKind | None = None) -> CampaignCall:
     now = utcnow()
-    if conversation_id is not None:
+    linked = conversation_id is not None and call.conversation_id != conversation_id
+    if linked:
         call.conversation_id = conversation_id
     if duration_seconds is not None:
         call.duration_seconds = duration_seconds
@@ -412,6 +413,8 @@ def _apply_outcome(session: Session, call: CampaignCall, attempt: CampaignCallAt
         else:
             states.move_call(call, outcome, now=now, source="reported")
     session.add(call)
+    if linked:  # after the outcome: the purpose sees the call as it now stands, whichever came first
+        policy_for(call.purpose).on_conversation(session, call, now)
     bump(session)
     log.info("campaign_call.outcome", campaign_call_id=call.id, campaign_id=call.campaign_id, outcome=outcome,
              status=call.status)

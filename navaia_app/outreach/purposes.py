@@ -73,6 +73,10 @@ class CallPolicy:
         """The call is over (final outcome, skipped or cancelled). `batched`: inside a dispatcher slice,
         which checks campaign completion itself at its next refresh."""
 
+    def on_conversation(self, session: Session, call: Any, now: datetime) -> None:
+        """The voice agent's conversation was linked to the call (the post-call webhook: before the call's
+        final status, or after it, even long after)."""
+
     def on_auth_failure(self, session: Session, call: Any, reason: str) -> None:
         """The provider refused our credentials while placing this call."""
 

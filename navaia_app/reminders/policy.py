@@ -35,5 +35,8 @@ class ReminderPolicy(CallPolicy):
     def on_final(self, session: Session, call: Any, now: datetime, *, batched: bool) -> None:
         service.settle_reminder_call(session=session, call=call, now=now)
 
+    def on_conversation(self, session: Session, call: Any, now: datetime) -> None:
+        service.link_reminder_conversation(session=session, call=call, now=now)
+
 
 register_purpose(ReminderPolicy())

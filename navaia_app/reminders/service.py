@@ -242,18 +242,47 @@ def call_variables_for(*, session: Session, reminder_id: Any) -> dict[str, str]:
             "reminder_id": str(reminder.id)}
 
 
-def settle_reminder_call(*, session: Session, call: Any, now: datetime | None = None) -> BookingReminder | None:
-    """The pipeline says a reminder call is over: answered (the tools recorded any decision already; else
-    "no decision"), reached nobody (the next channel goes), or never rang (skipped or cancelled: the next
-    channel goes too)."""
-    now = now or utcnow()
+def _reminder_of_call(session: Session, call: Any) -> BookingReminder | None:
+    """The reminder a pipeline call was placed for (its claims name it; the reminder names the call)."""
     reminder_id = (call.claims or {}).get("reminder_id")
     reminder = session.get(BookingReminder, reminder_id) if isinstance(reminder_id, int) else None
     if reminder is None or reminder.outbound_call_id not in (None, call.id):
         return None
-    if reminder.conversation_id is None and call.conversation_id is not None:
-        reminder.conversation_id = call.conversation_id
-        session.add(reminder)
+    return reminder
+
+
+def _link_conversation(session: Session, reminder: BookingReminder, call: Any, now: datetime) -> bool:
+    """Give the reminder its call's conversation (once) and say so on the booking's timeline."""
+    if reminder.conversation_id is not None or call.conversation_id is None:
+        return False
+    reminder.conversation_id = call.conversation_id
+    session.add(reminder)
+    record_activity(session, subject_type="booking", subject_id=reminder.booking_id, kind="reminder",
+                    from_value="call", to_value="conversation",
+                    body=f"The reminder call's conversation is #{call.conversation_id} (Conversations).", at=now)
+    bump(session, "bookings")
+    return True
+
+
+def link_reminder_conversation(*, session: Session, call: Any, now: datetime | None = None) -> BookingReminder | None:
+    """The post-call webhook linked a conversation to a reminder call: the reminder and its booking's timeline
+    get it, whether the call's final status came before the webhook or after (then settle_reminder_call links
+    it). Returns the reminder (None: not a reminder call)."""
+    reminder = _reminder_of_call(session, call)
+    if reminder is not None:
+        _link_conversation(session, reminder, call, now or utcnow())
+    return reminder
+
+
+def settle_reminder_call(*, session: Session, call: Any, now: datetime | None = None) -> BookingReminder | None:
+    """The pipeline says a reminder call is over: answered (the tools recorded any decision already; else
+    "no decision"), reached nobody (the next channel goes), or never rang (skipped or cancelled: the next
+    channel goes too). Its conversation, when the post-call webhook came first, is linked here."""
+    now = now or utcnow()
+    reminder = _reminder_of_call(session, call)
+    if reminder is None:
+        return None
+    _link_conversation(session, reminder, call, now)
     if reminder.status != "sent":
         return reminder  # answered through the tools while on the call, or settled already
     if call.status == "completed":

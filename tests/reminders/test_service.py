@@ -488,3 +488,68 @@ def test_planning_every_booking_at_once_gives_each_the_plan_it_gets_alone(sessio
     session.commit()
     assert counts["bookings"] == len(made)
     assert plans() == alone
+
+
+@pytest.mark.parametrize("webhook_first", [False, True], ids=["status-then-webhook", "webhook-then-status"])
+def test_the_reminder_calls_conversation_is_linked_whichever_comes_first(session, customer, reminders_on,
+                                                                          webhook_first):
+    """The post-call webhook (found by the campaign_call_id in the call's dynamic variables) links the
+    conversation to the reminder and the booking's timeline, before or after the call's final status."""
+    import json
+
+    from navaia_app.conversations import service as conversations
+    from navaia_app.conversations.models import Conversation, WebhookEvent
+    from navaia_app.telephony.simulated import post_call_event
+
+    booking = book(session, customer, TOMORROW_1030, now=NOW)
+    sender.run(datetime(2026, 12, 2, 10, 30, tzinfo=UTC))
+    call_reminder = rows(session, booking.id)[0]
+    variables = variables_of(session, call_reminder)
+    call = session.get(CampaignCall, call_reminder.outbound_call_id)
+    call.status = "in_progress"  # the dispatcher placed it and the customer answered
+    session.add(call)
+    session.commit()
+    agent_tools.confirm_booking(session=session, call_token=variables["call_token"],
+                                now=datetime(2026, 12, 2, 10, 31, tzinfo=UTC))
+    session.commit()
+
+    def status_callback():
+        calls.record_call_outcome(session=session, outcome="completed", campaign_call_id=call.id,
+                                  duration_seconds=40)
+        session.commit()
+
+    def post_call_webhook() -> int:
+        doc = post_call_event(provider_call_id="CAreminder0001", external_conversation_id="conv_reminder_1",
+                              to=customer.phone, placed_at=datetime(2026, 12, 2, 10, 30, tzinfo=UTC),
+                              duration_seconds=40, variables=variables, purpose="a reminder", business_timezone="UTC",
+                              agent_id=None)
+        doc["data"]["analysis"]["data_collection_results"] = {}
+        event = WebhookEvent(source="elevenlabs", event_type="post_call_transcription", external_id="conv_reminder_1",
+                             payload=json.dumps(doc), status="pending")
+        session.add(event)
+        session.commit()
+        assert conversations.process_inbox_event(session=session, event_id=event.id) == "processed"
+        session.commit()
+        return session.exec(select(Conversation.id).where(Conversation.external_id == "conv_reminder_1")).one()
+
+    if webhook_first:
+        conversation_id = post_call_webhook()
+        status_callback()
+    else:
+        status_callback()
+        session.expire_all()
+        assert rows(session, booking.id)[0].conversation_id is None  # the call is over; no conversation yet
+        conversation_id = post_call_webhook()
+
+    session.expire_all()
+    reminder = rows(session, booking.id)[0]
+    assert (reminder.status, reminder.result, reminder.conversation_id) == ("answered", "confirmed", conversation_id)
+    assert session.get(Conversation, conversation_id).campaign_call_id == call.id
+    assert session.get(CampaignCall, call.id).conversation_id == conversation_id
+    linked = [e for e in timeline(session, booking.id) if e.kind == "reminder" and e.to_value == "conversation"]
+    assert len(linked) == 1 and f"#{conversation_id}" in linked[0].body
+    # the webhook delivered again changes nothing
+    calls.record_call_outcome(session=session, outcome="completed", campaign_call_id=call.id,
+                              conversation_id=conversation_id)
+    session.commit()
+    assert len([e for e in timeline(session, booking.id) if e.to_value == "conversation"]) == 1
