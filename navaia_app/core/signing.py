@@ -75,3 +75,25 @@ def send_to_own_webhook(doc: dict[str, Any]) -> int | None:
     if response.status_code >= 300:
         log.warning("webhook.self_post_refused", status=response.status_code, body=response.text[:200])
     return response.status_code
+
+
+def call_own_agent_tool(tool: str, body: dict[str, Any], *, timeout: float = 10) -> dict[str, Any] | None:
+    """POST `body` to our own agent tool `/api/tools/<tool>` (PUBLIC_BASE_URL) with AGENT_TOOLS_SECRET, as the
+    voice agent calls it during a call. Returns the tool's JSON answer; None when there is no secret, the API
+    cannot be reached or refuses (logged, never raised)."""
+    from navaia_app.core.settings import get_settings
+
+    settings = get_settings()
+    if not settings.agent_tools_secret:
+        return None
+    url = settings.public_base_url.rstrip("/") + f"/api/tools/{tool}"
+    try:
+        response = httpx.post(url, json=body, headers={"X-Agent-Tools-Secret": settings.agent_tools_secret},
+                              timeout=timeout)
+    except httpx.HTTPError as exc:
+        log.warning("agent_tool.self_call_failed", tool=tool, error=type(exc).__name__)
+        return None
+    if response.status_code >= 300:
+        log.warning("agent_tool.self_call_refused", tool=tool, status=response.status_code, body=response.text[:200])
+        return None
+    return response.json()

@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -595,7 +596,7 @@ class Dispatcher:
         if not due:
             return
         now = self._now()
-        posts = []
+        posts, talks = [], []
         with self._unit() as session:
             attempts = list(session.exec(select(CampaignCallAttempt).where(CampaignCallAttempt.id.in_(due))))
             for attempt in attempts:
@@ -622,15 +623,29 @@ class Dispatcher:
                         continue
                     if update.status in PROGRESS_STATUSES:
                         self._schedule(attempt.id, attempt.provider_call_id, attempt.placed_at, update.status)
+                        if update.status == "in_progress" and self.provider.synthesizes_conversations:
+                            talks.append(self._conversation(session, call, attempt))
                         continue
                     lane = self.lanes.get(lane_key(call.campaign_id))
                     if lane is not None:
                         lane.active = max(0, lane.active - 1)
                     if update.status == "completed" and self.provider.synthesizes_conversations:
                         posts.append(self._post_call_payload(session, call, attempt, update.duration_seconds or 0))
+        for talk in talks:  # committed first: the agent's tools see the call answered; done before it can end
+            if talk is not None:
+                talk()
         for payload in posts:
             if payload is not None:
                 self._post(payload)
+
+    def _conversation(self, session: Session, call: CampaignCall, attempt: CampaignCallAttempt) -> Any:
+        """What the made-up voice agent does while the answered call lasts (the provider's `converse`), ready
+        to run once this transaction commits (None: nothing to do)."""
+        customer = session.get(Customer, call.customer_id)
+        if customer is None:
+            return None
+        return partial(self.provider.converse, provider_call_id=attempt.provider_call_id,
+                       variables=calls.call_variables(session=session, call=call, customer=customer))
 
     def _post_call_payload(self, session: Session, call: CampaignCall, attempt: CampaignCallAttempt,
                            duration: int) -> dict[str, Any] | None:

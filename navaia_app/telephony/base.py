@@ -159,6 +159,10 @@ class Provider(Protocol):
         produced (the dispatcher signs and sends it to our own webhook). Everyone else returns None."""
         ...
 
+    # Only when `synthesizes_conversations`: `converse(provider_call_id=, variables=)`, what the made-up voice
+    # agent does while the answered call lasts (the simulated one uses the agent's tools through our own API,
+    # as the real agent does); the dispatcher calls it once the call is reported in progress.
+
 
 # --- the registry -------------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ SIMULATED_TIME_SCALE speeds the clock up for tests and demos (0.05: twenty times
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from navaia_app.core.settings import get_settings
+from navaia_app.core.signing import call_own_agent_tool
 from navaia_app.telephony.base import CallRequest, CallUpdate, PlacedCall, Reporting, register_provider
 
 # voicemail: an answering machine (its greeting ends with a beep; the campaign's message decides between
@@ -59,6 +61,23 @@ class SimulatedCall:
     @property
     def ends_after(self) -> float:
         return self.ring_seconds + self.talk_seconds
+
+
+# What a customer says on a simulated booking reminder call, and how often.
+REMINDER_ANSWERS = (("confirm", 70), ("reschedule", 15), ("cancel", 10), ("no_decision", 5))
+CANCEL_REASON = "Something came up at work."
+
+
+def is_reminder_call(variables: dict[str, str]) -> bool:
+    """A booking reminder call: its dynamic variables name the booking and carry the signed token."""
+    return bool(variables.get("booking_id") and variables.get("call_token"))
+
+
+def reminder_answer(provider_call_id: str) -> str:
+    """The customer's answer on a simulated reminder call, a pure function of the call id (the tools the agent
+    uses and the transcript of the post-call webhook agree)."""
+    rng = random.Random(int(hashlib.sha256(provider_call_id.encode()).hexdigest()[32:48], 16))
+    return rng.choices([a for a, _ in REMINDER_ANSWERS], weights=[w for _, w in REMINDER_ANSWERS])[0]
 
 
 def call_id_for(idempotency_key: str) -> str:
@@ -139,6 +158,28 @@ class SimulatedProvider:
             to=to, placed_at=placed_at, duration_seconds=duration_seconds, variables=variables, purpose=topic,
             business_timezone=settings.business_timezone, agent_id=settings.elevenlabs_agent_id)
 
+    def converse(self, *, provider_call_id: str, variables: dict[str, str]) -> str | None:
+        """The simulated agent on an answered call. On a booking reminder call (its variables carry the booking
+        and the signed call_token) the customer gives the answer `reminder_answer` picks, and the agent acts on
+        it with the same tools, over the same HTTP API and token, as the real agent: confirm, cancel with a
+        reason, or ask for free times and move the booking to the first. Returns the answer acted on (None:
+        not a reminder call, or the tools could not be reached)."""
+        if not is_reminder_call(variables):
+            return None
+        answer, token = reminder_answer(provider_call_id), variables["call_token"]
+        if answer == "confirm":
+            done = call_own_agent_tool("confirm-booking", {"call_token": token})
+        elif answer == "cancel":
+            done = call_own_agent_tool("cancel-booking", {"call_token": token, "reason": CANCEL_REASON})
+        elif answer == "reschedule":
+            offer = call_own_agent_tool("reschedule-booking", {"call_token": token}) or {}
+            slots = offer.get("slots") or []
+            done = call_own_agent_tool("reschedule-booking", {"call_token": token,
+                                                              "appointment_datetime": slots[0]}) if slots else None
+        else:
+            return answer  # "let me check my diary": no decision
+        return answer if done is not None else None
+
     def poll_updates(self, attempts: list[Any], now: datetime) -> list[CallUpdate]:
         updates = []
         for attempt in attempts:
@@ -149,7 +190,9 @@ class SimulatedProvider:
             answered_at = attempt.placed_at + timedelta(seconds=call.ring_seconds)
             if elapsed < call.ring_seconds:
                 continue  # still ringing
-            if call.answered and elapsed < call.ends_after:
+            if call.answered and (elapsed < call.ends_after or attempt.status != "in_progress"):
+                # An answered call is reported in progress before it ends, even when this poll comes late:
+                # the agent talks (and uses its tools, `converse`) in between.
                 if attempt.status != "in_progress":
                     updates.append(CallUpdate(attempt.provider_call_id, "in_progress", at=answered_at,
                                               answered_at=answered_at))
@@ -171,6 +214,36 @@ _OPENERS = ("Hi {first}, this is Navaia calling on behalf of your service team."
             "Hello {first}, it's the Navaia assistant calling.")
 
 
+_REMINDER_LINES = {
+    "confirm": ("Yes, I'll be there.", "confirm_booking", {}, "Great, your booking is confirmed. See you then!",
+                "{name} confirmed the {service} on {start_time}."),
+    "cancel": ("I'm afraid I have to cancel, something came up at work.", "cancel_booking",
+               {"reason": CANCEL_REASON}, "No problem, I've cancelled it. Call us when you'd like a new time.",
+               "{name} cancelled the {service} on {start_time}."),
+    "reschedule": ("Could we move it to another time?", "reschedule_booking", {},
+                   "I've moved it to the first free time and you'll get a confirmation.",
+                   "{name} moved the {service} from {start_time} to the first free time offered."),
+    "no_decision": ("Let me check my diary and get back to you.", None, {}, "Of course. Have a good day!",
+                    "{name} did not decide about the {service} on {start_time}."),
+}
+
+
+def _reminder_transcript(provider_call_id: str, variables: dict[str, str], first: str,
+                         name: str) -> tuple[list[dict[str, Any]], str]:
+    """A reminder call as the agent holds it: the opening line, the customer's answer, and the tool the agent
+    used on it (as `converse` did during the call)."""
+    said, tool, params, reply, summary = _REMINDER_LINES[reminder_answer(provider_call_id)]
+    values = {"name": name, "service": variables.get("service") or "appointment",
+              "start_time": variables.get("start_time") or "the booked time"}
+    agent_turn: dict[str, Any] = {"role": "agent", "message": reply, "time_in_call_secs": 14}
+    if tool is not None:
+        agent_turn["tool_calls"] = [{"tool_name": tool, "params_as_json": json.dumps(
+            {"call_token": "(the call's token)", **params})}]
+    opening = variables.get("opening_line") or f"Hello {first}, this is a reminder of your booking."
+    return [{"role": "agent", "message": opening, "time_in_call_secs": 0},
+            {"role": "user", "message": said, "time_in_call_secs": 6}, agent_turn], summary.format(**values)
+
+
 def post_call_event(*, provider_call_id: str, external_conversation_id: str, to: str, placed_at: datetime,
                     duration_seconds: int, variables: dict[str, str], purpose: str, business_timezone: str,
                     agent_id: str | None) -> dict[str, Any]:
@@ -187,7 +260,9 @@ def post_call_event(*, provider_call_id: str, external_conversation_id: str, to:
          "time_in_call_secs": 6},
     ]
     results: dict[str, dict[str, Any]] = {}
-    if roll < 0.6:
+    if is_reminder_call(variables):
+        transcript, summary = _reminder_transcript(provider_call_id, variables, first, name)
+    elif roll < 0.6:
         day = (placed_at + timedelta(days=rng.randint(1, 6))).date()
         hour = rng.choice((9, 10, 11, 14, 15, 16))
         when = f"{day.isoformat()}T{hour:02d}:00:00"
