@@ -77,3 +77,31 @@ def test_inbox_payloads_are_lz4_compressed_on_postgresql(empty_database_url):
     with engine.connect() as conn:
         assert conn.execute(query).scalar() == "p"
     engine.dispose()
+
+
+def test_attempts_placed_before_10e_get_their_customers_local_slot(empty_database_url, set_env):
+    """Migration 10e backfills each placed attempt's local weekday and hour (the customer's zone, else the
+    business zone; DST included); an attempt never placed keeps none."""
+    set_env(BUSINESS_TIMEZONE="Europe/Berlin")
+    url = empty_database_url
+    migrate(url, "10d_reminders")
+    engine = engine_for(url)
+    with engine.begin() as conn:
+        for cid, zone in ((1, "America/New_York"), (2, None)):
+            conn.execute(sa.text("INSERT INTO customers (id, name, phone, timezone, do_not_call, notes, created_at, "
+                                 "updated_at) VALUES (:id, 'C', :phone, :zone, false, '', :at, :at)"),
+                         {"id": cid, "phone": f"+1212555000{cid}", "zone": zone, "at": "2026-01-01 00:00:00"})
+            conn.execute(sa.text("INSERT INTO campaign_calls (id, customer_id, status, attempts, variables, created_at, "
+                                 "updated_at, tries, purpose, claims) VALUES (:id, :id, 'completed', 1, '{}', :at, "
+                                 ":at, 1, 'call_now', '{}')"), {"id": cid, "at": "2026-01-01 00:00:00"})
+        # 14:00 UTC: 10:00 EDT in New York (a Wednesday), 16:00 CEST in Berlin; the third was never placed
+        for aid, call, placed in ((1, 1, "2026-07-01 14:00:00"), (2, 2, "2026-07-01 14:00:00"), (3, 2, None)):
+            conn.execute(sa.text("INSERT INTO campaign_call_attempts (id, campaign_call_id, number, idempotency_key, "
+                                 "provider, status, created_at, updated_at, placed_at) VALUES (:id, :call, :id, :key, "
+                                 "'twilio', 'ended', :at, :at, :placed)"),
+                         {"id": aid, "call": call, "key": f"k{aid}", "at": "2026-07-01 14:00:00", "placed": placed})
+    migrate(url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT id, local_weekday, local_hour FROM campaign_call_attempts ORDER BY id"))
+        assert [tuple(r) for r in rows] == [(1, 2, 10), (2, 2, 16), (3, None, None)]
+    engine.dispose()

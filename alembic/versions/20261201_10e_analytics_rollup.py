@@ -1,5 +1,5 @@
-"""analytics rollup: the customer's local weekday and hour on each attempt (backfilled), and the daily
-rollup tables (analytics/models.py).
+"""analytics rollup: the customer's local weekday and hour on each attempt (backfilled), a campaign's call
+ids from an index, and the daily rollup tables (analytics/models.py).
 
 Revision ID: 10e_analytics_rollup
 Revises: 10d_reminders
@@ -52,6 +52,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('local_weekday', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('local_hour', sa.Integer(), nullable=True))
     _backfill_local_slots()
+    op.create_index('ix_campaign_calls_campaign_ids', 'campaign_calls', ['campaign_id', 'id'], unique=False)
 
     op.create_table('analytics_days',
     sa.Column('day', sa.Date(), nullable=False),
@@ -81,6 +82,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_campaign_calls_campaign_ids', table_name='campaign_calls')
     for table in ('analytics_talk', 'analytics_slots', 'analytics_outcomes'):
         op.drop_index(f'ix_{table}_key_day', table_name=table)
         op.drop_index(f'ix_{table}_day', table_name=table)

@@ -28,6 +28,8 @@ class CampaignCall(SQLModel, table=True):
         sa.Index("ix_campaign_calls_due", "status", "next_attempt_at"),
         sa.Index("ix_campaign_calls_campaign_status_due", "campaign_id", "status", "next_attempt_at"),
         sa.UniqueConstraint("request_key", name="uq_campaign_calls_request_key"),
+        # analytics: a campaign's call ids from the index alone (its conversations, analytics/service.py)
+        sa.Index("ix_campaign_calls_campaign_ids", "campaign_id", "id"),
         # "Call now" rings once: one open call_now per customer, whatever races (migration 10b)
         sa.Index("uq_campaign_calls_one_open_call_now", "customer_id", unique=True,
                  postgresql_where=sa.text(OPEN_CALL_NOW), sqlite_where=sa.text(OPEN_CALL_NOW)),
