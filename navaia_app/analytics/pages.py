@@ -9,7 +9,7 @@ from navaia_app.ui.layout import field_error, field_label
 
 
 def _card(title: str, *children, **props) -> rx.Component:
-    return rx.card(rx.vstack(rx.heading(title, size="3"), *children, spacing="3", width="100%"), width="100%",
+    return rx.card(rx.vstack(rx.heading(title, size="3", as_="h2"), *children, spacing="3", width="100%"), width="100%",
                    **props)
 
 

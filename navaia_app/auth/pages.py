@@ -14,10 +14,10 @@ def _card(title: str, subtitle, *children) -> rx.Component:
                 rx.hstack(
                     rx.center(rx.icon("audio-lines", size=20, color="white"), background=rx.color("accent", 9),
                               border_radius="8px", width="36px", height="36px"),
-                    rx.heading("Navaia", size="6"),
+                    rx.heading("Navaia", size="6", as_="p"),
                     align="center", spacing="2",
                 ),
-                rx.heading(title, size="5", margin_top="0.5rem"),
+                rx.heading(title, size="5", as_="h1", margin_top="0.5rem"),
                 rx.text(subtitle, size="2", color_scheme="gray"),
                 *children,
                 spacing="3", width="100%",

@@ -41,7 +41,7 @@ def _people() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.heading("People", size="4"), rx.spacer(),
+                rx.heading("People", size="4", as_="h2"), rx.spacer(),
                 rx.button(rx.icon("user-plus", size=16), "Add user", on_click=S.set_new_user_open(True),
                           id="add-user"),
                 width="100%", align="center",
@@ -96,7 +96,7 @@ def _password_card() -> rx.Component:
     errors = S.password_errors
     return rx.card(
         rx.vstack(
-            rx.heading("Your password", size="4"),
+            rx.heading("Your password", size="4", as_="h2"),
             rx.form(
                 rx.vstack(
                     _labelled("Current password", "current_password", "password", errors=errors, required=True,
@@ -123,7 +123,7 @@ def _system_card() -> rx.Component:
 
     return rx.card(
         rx.vstack(
-            rx.heading("System", size="4"),
+            rx.heading("System", size="4", as_="h2"),
             rx.data_list.root(
                 line("Background jobs", rx.cond(S.redis_ok, rx.badge("running", color_scheme="green"),
                                                 rx.badge("unavailable: Redis is down", color_scheme="orange"))),

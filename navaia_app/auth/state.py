@@ -158,8 +158,15 @@ class AuthState(rx.State):
             return "unknown"
         return client_address(peer, forwarded)
 
+    def _assign(self, **values) -> None:
+        """Set the vars whose value differs. Reflex sends every assigned var in the next delta, and each var
+        sent re-renders whatever reads its state in the browser, so unchanged values are left alone."""
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
+
     def _load_user(self, user: User) -> None:
-        self.user_id, self.user_name, self.user_email, self.user_role = user.id, user.name, user.email, user.role
+        self._assign(user_id=user.id, user_name=user.name, user_email=user.email, user_role=user.role)
 
     def _clear_user(self) -> None:
         self.user_id, self.user_name, self.user_email, self.user_role = 0, "", "", ""

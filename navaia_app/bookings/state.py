@@ -257,7 +257,7 @@ class BookingsState(FormDialogMixin, LivePageMixin, PagedMixin, ViewerZoneMixin,
                     self._load_week(session, zone, now)
                 else:
                     self._load_list(session, zone, now)
-            self.load_error = ""
+            self._assign(load_error="")
         except DomainError as exc:
             self.load_error = exc.message
         self._remember_versions()
@@ -271,15 +271,15 @@ class BookingsState(FormDialogMixin, LivePageMixin, PagedMixin, ViewerZoneMixin,
             customer_q=self.customer_q or None, limit=self.page_size, offset=self.offset,
         )
         items, total = service.list_bookings(**params)
-        self.total = total
+        self._assign(total=total)
         if not items and total and self.page > 1:
             self._clamp_page()
             items, _ = service.list_bookings(**{**params, "offset": self.offset})
         customers = {c.id: c for c in session.exec(
             select(Customer).where(Customer.id.in_({b.customer_id for b in items})))} if items else {}
         sent = reminders.reminders_for_bookings(session=session, booking_ids=[b.id for b in items])
-        self.rows = [dataclasses.replace(self._row(b, customers.get(b.customer_id), zone, now),
-                                         **self._reminder_marks(sent.get(b.id, []))) for b in items]
+        self._assign(rows=[dataclasses.replace(self._row(b, customers.get(b.customer_id), zone, now),
+                                               **self._reminder_marks(sent.get(b.id, []))) for b in items])
 
     @staticmethod
     def _reminder_marks(rows) -> dict:

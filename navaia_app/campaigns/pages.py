@@ -277,7 +277,7 @@ def _tile(tile) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.text(tile.label, size="1", color_scheme="gray"),
-            rx.heading(tile.value, size="5", class_name="count-" + tile.key),
+            rx.heading(tile.value, size="5", as_="p", class_name="count-" + tile.key),
             spacing="0",
         ),
         size="1",
@@ -324,7 +324,7 @@ def campaign_page() -> rx.Component:
         ),
         rx.hstack(
             rx.vstack(
-                rx.hstack(rx.heading(D.name, size="6", id="campaign-name"), status_badge(D.status, D.status_label),
+                rx.hstack(rx.heading(D.name, size="6", as_="h2", id="campaign-name"), status_badge(D.status, D.status_label),
                           align="center", spacing="3", flex_wrap="wrap"),
                 rx.cond(D.purpose != "", rx.text(D.purpose, size="2", color_scheme="gray")),
                 rx.cond(D.status_reason != "", rx.callout(D.status_reason, icon="triangle-alert", color_scheme="red",
@@ -379,7 +379,7 @@ def campaign_page() -> rx.Component:
     )
     calls = rx.vstack(
         rx.hstack(
-            rx.heading("Calls", size="4"),
+            rx.heading("Calls", size="4", as_="h2"),
             rx.spacer(),
             rx.select.root(
                 rx.select.trigger(aria_label="Show calls"),

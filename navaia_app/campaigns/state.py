@@ -154,14 +154,14 @@ class CampaignsState(FormDialogMixin, DeleteConfirmMixin, LivePageMixin, ViewerZ
             with session_scope() as session:
                 items, total = service.list_campaigns(session=session, status=self.status_filter or None,
                                                       q=self.search, limit=self.page_size, offset=self.offset)
-                self.total = total
+                self._assign(total=total)
                 if not items and total and self.page > 1:
                     self._clamp_page()
                     items, _ = service.list_campaigns(session=session, status=self.status_filter or None,
                                                       q=self.search, limit=self.page_size, offset=self.offset)
                 counts = service.call_counts(session=session, campaign_ids=[c.id for c in items])
-                self.rows = [_row(c, counts[c.id], zone) for c in items]
-            self.load_error = ""
+                self._assign(rows=[_row(c, counts[c.id], zone) for c in items])
+            self._assign(load_error="")
         except DomainError as exc:
             self.load_error = exc.message
         self._remember_versions()
@@ -520,7 +520,7 @@ class CampaignDetailState(LivePageMixin, ViewerZoneMixin, PagedMixin, AuthState)
             status = "pending,queued" if self.call_filter == "queued" else self.call_filter or None
             rows, total = service.list_calls(session=session, campaign_id=c.id, status=status,
                                              limit=self.page_size, offset=self.offset)
-            self.total = total
+            self._assign(total=total)
             self.calls = [CallRow(
                 id=call.id, customer_id=call.customer_id, customer=name, phone=display_phone(phone),
                 status=call.status,

@@ -67,7 +67,7 @@ def support_agent_page() -> rx.Component:
             rx.grid(
                 rx.card(
                     rx.vstack(
-                        rx.heading("Talk to your agent", size="4"),
+                        rx.heading("Talk to your agent", size="4", as_="h2"),
                         rx.text("Your browser's microphone is used; the call is a normal ElevenLabs conversation, "
                                 "so its post-call webhook creates the booking or ticket as a phone call would.",
                                 size="2", color_scheme="gray"),
@@ -85,7 +85,7 @@ def support_agent_page() -> rx.Component:
                 ),
                 rx.card(
                     rx.vstack(
-                        rx.heading("What this call produced", size="4"),
+                        rx.heading("What this call produced", size="4", as_="h2"),
                         rx.cond(
                             A.result.length() > 0,
                             rx.vstack(rx.foreach(A.result, _result_card), width="100%"),
@@ -174,7 +174,7 @@ def playground_page() -> rx.Component:
             rx.card(
                 rx.form(
                     rx.vstack(
-                        rx.heading("Compose a call outcome", size="4"),
+                        rx.heading("Compose a call outcome", size="4", as_="h2"),
                         rx.text("What the agent would report after a call. It is signed with the configured secret "
                                 "and sent to ", rx.code(P.webhook_url), ", exactly like ElevenLabs does.",
                                 size="2", color_scheme="gray"),
@@ -222,7 +222,7 @@ def playground_page() -> rx.Component:
             ),
             rx.card(
                 rx.vstack(
-                    rx.heading("What happened", size="4"),
+                    rx.heading("What happened", size="4", as_="h2"),
                     rx.cond(
                         P.results.length() > 0,
                         rx.vstack(rx.foreach(P.results, _result_card), width="100%", spacing="2",

@@ -130,7 +130,7 @@ def _form_buttons(label: str, submit_id: str) -> rx.Component:
 def _booking_form() -> rx.Component:
     return rx.form(
         rx.vstack(
-            rx.heading("Create the booking", size="3"),
+            rx.heading("Create the booking", size="3", as_="h3"),
             _customer_fields(),
             rx.grid(
                 _labelled("Service", "service", required=True, max_length=120),
@@ -162,7 +162,7 @@ def _booking_form() -> rx.Component:
 def _ticket_form() -> rx.Component:
     return rx.form(
         rx.vstack(
-            rx.heading("Raise the ticket", size="3"),
+            rx.heading("Raise the ticket", size="3", as_="h3"),
             _labelled("Title", "title", required=True, max_length=200),
             rx.vstack(
                 field_label("Description", html_for="review-description"),
@@ -197,7 +197,7 @@ def _ticket_form() -> rx.Component:
 def _dismiss_form() -> rx.Component:
     return rx.form(
         rx.vstack(
-            rx.heading("Dismiss this call", size="3"),
+            rx.heading("Dismiss this call", size="3", as_="h3"),
             rx.text("Nothing is created; the call leaves the review queue.", size="2", color_scheme="gray"),
             rx.input(name="note", placeholder="Why (optional), e.g. wrong number", max_length=300, width="100%"),
             _form_buttons("Dismiss", "review-dismiss"),
@@ -391,8 +391,8 @@ def conversations_page() -> rx.Component:
 def review_badge() -> rx.Component:
     """The count of calls waiting for review, for the sidebar (refreshed every 15 s)."""
     return rx.fragment(
-        rx.moment(interval=15000, on_change=ReviewBadgeState.refresh, on_mount=ReviewBadgeState.refresh,
-                  display="none", format="X"),
+        # the moment's on_change fires once as it mounts too: that is the page's refresh (no on_mount besides)
+        rx.moment(interval=15000, on_change=ReviewBadgeState.refresh, display="none", format="X"),
         rx.cond(ReviewBadgeState.needs_review > 0,
                 rx.badge(ReviewBadgeState.needs_review, color_scheme="orange", variant="solid", radius="full",
                          size="1", id="review-badge", title="Calls waiting for review")),

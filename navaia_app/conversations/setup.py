@@ -147,7 +147,7 @@ def voice_agent_setup() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.heading("Voice agent setup", size="4"), rx.spacer(),
+                rx.heading("Voice agent setup", size="4", as_="h2"), rx.spacer(),
                 rx.cond(AuthState.is_admin, rx.button(rx.cond(S.secrets_shown, "Hide secrets", "Show secrets"),
                                                       size="1", variant="soft", on_click=S.toggle_secrets)),
                 width="100%", align="center",

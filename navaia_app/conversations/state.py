@@ -197,7 +197,7 @@ class ConversationsState(PagedMixin, SearchMixin, LiveMixin, AuthState):
             with session_scope() as session:
                 items, total = service.list_conversations(session=session, limit=self.page_size,
                                                           offset=self.offset, **self._filters())
-                self.total = total
+                self._assign(total=total)
                 if not items and total and self.page > 1:
                     self._clamp_page()
                     items, _ = service.list_conversations(session=session, limit=self.page_size,
@@ -205,13 +205,13 @@ class ConversationsState(PagedMixin, SearchMixin, LiveMixin, AuthState):
                 ids = {c.customer_id for c in items if c.customer_id}
                 customers = {c.id: c for c in session.exec(select(Customer).where(Customer.id.in_(ids)))} \
                     if ids else {}
-                self.rows = [self._row(c, customers.get(c.customer_id)) for c in items]
-                self.review_count = service.count_needs_review(session=session)
+                self._assign(rows=[self._row(c, customers.get(c.customer_id)) for c in items])
+                self._assign(review_count=service.count_needs_review(session=session))
                 counts = service.inbox_counts(session=session)
                 self.failed_count, self.pending_count = counts["failed"], counts["pending"]
                 if self.inbox_open:
                     self._load_inbox(session)
-            self.load_error = ""
+            self._assign(load_error="")
         except DomainError as exc:
             self.load_error = exc.message
 
@@ -450,6 +450,6 @@ class ReviewBadgeState(AuthState):
     @authenticated(touch=False)  # polling: not user activity
     def refresh(self, _value=None):
         with session_scope() as session:
-            self.needs_review = service.count_needs_review(session=session)
+            self._assign(needs_review=service.count_needs_review(session=session))
 
 

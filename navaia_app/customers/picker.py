@@ -46,9 +46,8 @@ class CustomerPickerMixin(rx.State, mixin=True):
     picker_errors: dict[str, str] = {}
 
     def _reset_picker(self) -> None:
-        self.picker_query, self.picker_options, self.picker_searched = "", [], False
-        self.picker_id, self.picker_label, self.picker_detail, self.picker_tz = 0, "", "", ""
-        self.picker_adding, self.picker_errors = False, {}
+        self._assign(picker_query="", picker_options=[], picker_searched=False, picker_id=0, picker_label="",
+                     picker_detail="", picker_tz="", picker_adding=False, picker_errors={})
 
     def _picked(self) -> list:
         """Called once a customer is chosen or cleared; a page may return events (e.g. reload free slots)."""

@@ -59,14 +59,14 @@ class CustomersState(FormDialogMixin, DeleteConfirmMixin, LivePageMixin, PagedMi
                 items, total = service.list_customers(session=session, q=self.search, sort=self.sort,
                                                       descending=self.descending, limit=self.page_size,
                                                       offset=self.offset)
-                self.total = total
+                self._assign(total=total)
                 if items == [] and total and self.page > 1:
                     self._clamp_page()
                     items, _ = service.list_customers(session=session, q=self.search, sort=self.sort,
                                                       descending=self.descending, limit=self.page_size,
                                                       offset=self.offset)
-                self.rows = [_row(c) for c in items]
-            self.load_error = ""
+                self._assign(rows=[_row(c) for c in items])
+            self._assign(load_error="")
         except DomainError as exc:
             self.load_error = exc.message
 
@@ -90,8 +90,7 @@ class CustomersState(FormDialogMixin, DeleteConfirmMixin, LivePageMixin, PagedMi
 
     @rx.event
     def open_new(self):
-        self.editing_id, self.form_values, self.form_dnc, self.form_errors = 0, {}, False, {}
-        self.form_open = True
+        self._assign(editing_id=0, form_values={}, form_dnc=False, form_errors={}, form_open=True)
 
     @rx.event
     @authenticated

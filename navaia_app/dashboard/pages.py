@@ -16,7 +16,7 @@ ACCENT_FILL = "#3e63dd"  # Radix indigo 9, the theme's accent
 def _panel(title: str, hint, *children, **props) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.hstack(rx.heading(title, size="3"), rx.spacer(), rx.text(hint, size="1", color_scheme="gray"),
+            rx.hstack(rx.heading(title, size="3", as_="h2"), rx.spacer(), rx.text(hint, size="1", color_scheme="gray"),
                       width="100%", align="baseline"),
             *children,
             spacing="3", width="100%", height="100%",

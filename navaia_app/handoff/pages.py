@@ -30,7 +30,7 @@ def _row(n) -> rx.Component:
 def handoff_card() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Hand-off numbers", size="4"),
+            rx.heading("Hand-off numbers", size="4", as_="h2"),
             rx.text("Where the voice agent transfers a caller who asks for a person (request_handoff), in order of "
                     "preference, and the hours each is staffed (time zone ", H.handoff_zone, "). Outside them the "
                     "caller gets a call-back ticket.", size="2", color_scheme="gray"),

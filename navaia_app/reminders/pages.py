@@ -28,7 +28,7 @@ def _minutes_input(name: str, value, field_id: str) -> rx.Component:
 def _preview() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Preview", size="3"),
+            rx.heading("Preview", size="3", as_="h3"),
             rx.text(S.preview_source, size="1", color_scheme="gray"),
             rx.text("Text message", size="2", weight="medium"),
             rx.box(rx.text(S.preview_sms, size="2", white_space="pre-wrap", id="reminder-preview-sms"),
@@ -45,7 +45,7 @@ def _preview() -> rx.Component:
 def reminders_settings_page() -> rx.Component:
     errors = S.errors
     return rx.vstack(
-        rx.heading("Booking reminders", size="6"),
+        rx.heading("Booking reminders", size="6", as_="h2"),
         rx.text("Before each booking the voice agent calls or texts the customer, who can confirm, cancel or "
                 "reschedule by voice or by SMS. Reminders go out only inside the allowed hours of the "
                 "customer's own time zone.", size="2", color_scheme="gray"),
@@ -137,7 +137,7 @@ def reminders_link_card() -> rx.Component:
     """On the Settings page: where reminders are set."""
     return rx.card(rx.hstack(
         rx.icon("bell-ring", size=18),
-        rx.vstack(rx.heading("Booking reminders", size="4"),
+        rx.vstack(rx.heading("Booking reminders", size="4", as_="h2"),
                   rx.text("Calls and texts before each booking; customers confirm, cancel or reschedule.",
                           size="2", color_scheme="gray"), spacing="1"),
         rx.spacer(),

@@ -280,7 +280,7 @@ def _detail_body() -> rx.Component:
             rx.drawer.close(rx.icon_button(rx.icon("x", size=16), variant="ghost", aria_label="Close")),
             width="100%", align="center",
         ),
-        rx.heading(d.title, size="5", id="ticket-detail-title"),
+        rx.heading(d.title, size="5", as_="h2", id="ticket-detail-title"),
         rx.hstack(
             status_select(d.id, d.status, d.allowed, "ticket-detail-status", size="2"),
             rx.select.root(
@@ -335,7 +335,7 @@ def _detail_body() -> rx.Component:
                   rx.link("Open in Conversations", size="2",
                           href="/conversations?id=" + d.conversation_id.to_string())),
         ),
-        rx.heading("Activity", size="3", margin_top="0.5rem"),
+        rx.heading("Activity", size="3", as_="h3", margin_top="0.5rem"),
         rx.vstack(rx.foreach(S.timeline, _timeline_item), spacing="3", width="100%", id="ticket-timeline"),
         rx.form(
             rx.vstack(

@@ -172,7 +172,7 @@ class TicketsState(FormDialogMixin, LivePageMixin, PagedMixin, SearchMixin,
                                                **filters)
 
                 items, total, counts = page()
-                self.total, self.counts = total, counts
+                self._assign(total=total, counts=counts)
                 if not items and total and self.page > 1:
                     self._clamp_page()
                     items, _, _ = page()
@@ -180,8 +180,8 @@ class TicketsState(FormDialogMixin, LivePageMixin, PagedMixin, SearchMixin,
                 names = {cid: name for cid, name in session.exec(
                     select(Customer.id, Customer.name).where(Customer.id.in_(customer_ids)))} if customer_ids else {}
                 users = {u.id: u for u in auth_service.list_users(session=session)}
-                self.users = [UserOption(id=str(u.id), name=u.name) for u in users.values() if u.is_active]
-                self.rows = [TicketRow(
+                self._assign(users=[UserOption(id=str(u.id), name=u.name) for u in users.values() if u.is_active])
+                self._assign(rows=[TicketRow(
                     id=t.id, title=t.title, customer=names.get(t.customer_id, ""), status=t.status,
                     priority=t.priority, priority_label=service.PRIORITY_LABELS[t.priority], source=t.source,
                     source_label=service.SOURCE_LABELS[t.source],
@@ -189,8 +189,8 @@ class TicketsState(FormDialogMixin, LivePageMixin, PagedMixin, SearchMixin,
                     category=t.category, created=fmt_short(t.created_at, zone, now),
                     created_full=fmt_when(t.created_at, zone),
                     allowed=[t.status, *service.allowed_next_statuses(t.status)],
-                ) for t in items]
-            self.load_error = ""
+                ) for t in items])
+            self._assign(load_error="")
         except DomainError as exc:
             self.load_error = exc.message
         self._remember_versions()
@@ -326,11 +326,10 @@ class TicketsState(FormDialogMixin, LivePageMixin, PagedMixin, SearchMixin,
     @authenticated
     def open_new(self):
         self._reset_picker()
-        self.form_values, self.form_errors, self.form_priority = {}, {}, "medium"
-        self.form_open = True
+        self._assign(form_values={}, form_errors={}, form_priority="medium", form_open=True)
         yield  # the dialog shows at once; its category suggestions follow (a query over every ticket)
         with session_scope() as session:
-            self.categories = service.list_categories(session=session)
+            self._assign(categories=service.list_categories(session=session))
 
     @rx.event
     def set_form_priority(self, value: str):

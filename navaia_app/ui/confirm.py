@@ -21,9 +21,9 @@ class FormDialogMixin(rx.State, mixin=True):
 
     @rx.event
     def set_form_open(self, value: bool):
-        self.form_open = bool(value)
+        self._assign(form_open=bool(value))
         if not value:
-            self.form_errors = {}
+            self._assign(form_errors={})
 
 
 class DeleteConfirmMixin(rx.State, mixin=True):

@@ -105,7 +105,7 @@ def _mobile_menu() -> rx.Component:
 
 def header(title: str) -> rx.Component:
     return rx.hstack(
-        rx.hstack(_mobile_menu(), rx.heading(title, size="6"), align="center", spacing="3"),
+        rx.hstack(_mobile_menu(), rx.heading(title, size="6", as_="h1"), align="center", spacing="3"),
         rx.spacer(),
         rx.hstack(
             rx.color_mode.button(variant="ghost", aria_label="Switch light or dark mode"),
@@ -187,7 +187,7 @@ def empty_state(icon: str, title: str, text: str, *actions: rx.Component) -> rx.
     return rx.center(
         rx.vstack(
             rx.icon(icon, size=32, color=rx.color("gray", 9)),
-            rx.heading(title, size="4"),
+            rx.heading(title, size="4", as_="h2"),
             rx.text(text, color_scheme="gray", size="2", text_align="center", max_width="420px"),
             *actions,
             align="center", spacing="2",
@@ -204,7 +204,7 @@ def stat_card(label: str, value, icon: str, hint=None) -> rx.Component:
         rx.hstack(
             rx.vstack(
                 rx.text(label, size="2", color_scheme="gray"),
-                rx.heading(value, size="7"),
+                rx.heading(value, size="7", as_="p"),
                 *([rx.text(hint, size="1", color_scheme="gray")] if hint is not None else []),
                 spacing="1",
             ),
