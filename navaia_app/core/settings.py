@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     # the due-reminder job runs every REMINDERS_EVERY_SECONDS.
     sms_provider: Literal["twilio", "simulated"] | None = None
     reminders_every_seconds: int = Field(default=30, ge=1, le=3600)
+    # Browser tests only: a file of seconds added to the clock (core.types.utcnow; honoured only with
+    # APP_ENV=test, refused in production).
+    test_clock_file: str | None = None
     reminders_stuck_seconds: int = Field(default=120, ge=1, le=86400)  # a text 'sending' this long: its job died
 
     agent_tools_secret: str | None = None
@@ -231,6 +234,8 @@ class Settings(BaseSettings):
             value = (getattr(self, name) or "").strip()
             if value.lower() in INSECURE_SECRETS or len(value) < 16:
                 problems.append(f"{name.upper()} must be set to a random value of at least 16 characters")
+        if self.test_clock_file:
+            problems.append("TEST_CLOCK_FILE moves the clock of browser tests: it must not be set in production")
         if problems:
             raise ConfigError("Refusing to start with APP_ENV=prod: " + "; ".join(problems))
 

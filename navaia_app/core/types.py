@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import os
+from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
 import annotated_types
@@ -19,7 +20,36 @@ def fits_db_int(value: int) -> bool:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """Now, in UTC: every "now" of the app (services, pages, jobs). Under APP_ENV=test only, TEST_CLOCK_FILE
+    moves it on: the file holds a number of seconds added to the real clock (missing or unreadable: none), so a
+    browser test can advance the app's and the worker's time together. Never honoured outside APP_ENV=test
+    (and a production configuration that sets TEST_CLOCK_FILE refuses to start: Settings.check_production)."""
+    now = datetime.now(timezone.utc)
+    path = os.environ.get("TEST_CLOCK_FILE")
+    if path and os.environ.get("APP_ENV") == "test":
+        return now + _test_clock_offset(path)
+    return now
+
+
+_test_clock: dict[str, tuple[int, timedelta]] = {}
+
+
+def _test_clock_offset(path: str) -> timedelta:
+    """The offset TEST_CLOCK_FILE holds (re-read when the file changes)."""
+    try:
+        stamp = os.stat(path).st_mtime_ns
+    except OSError:
+        return timedelta(0)
+    cached = _test_clock.get(path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    try:
+        with open(path, encoding="utf-8") as handle:
+            offset = timedelta(seconds=float(handle.read().strip() or 0))
+    except (OSError, ValueError):
+        offset = timedelta(0)
+    _test_clock[path] = (stamp, offset)
+    return offset
 
 
 class UTCDateTime(sa.types.TypeDecorator):

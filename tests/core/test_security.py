@@ -106,6 +106,7 @@ def test_secrets_can_come_from_mounted_files(tmp_path, monkeypatch):
     ({"elevenlabs_webhook_secret": "secret"}, "ELEVENLABS_WEBHOOK_SECRET"),
     ({"agent_tools_secret": None}, "AGENT_TOOLS_SECRET"),
     ({"agent_tools_secret": "short"}, "AGENT_TOOLS_SECRET"),
+    ({"test_clock_file": "/tmp/clock"}, "TEST_CLOCK_FILE"),
 ])
 def test_production_refuses_unsafe_configuration(overrides, message):
     good = {"app_env": "prod", "secret_key": "k" * 48, "database_url": "postgresql+psycopg://u@h/db",
@@ -122,3 +123,27 @@ def test_allowed_call_countries_are_iso_codes():
     assert Settings(allowed_call_countries="").call_countries is None  # every country (dev and test)
     with pytest.raises(ValueError, match="XX"):
         Settings(allowed_call_countries="US,XX")
+
+
+@pytest.mark.parametrize("app_env", ["test", "dev", "prod", None])
+def test_the_test_clock_moves_now_only_under_app_env_test(app_env, tmp_path, monkeypatch):
+    """TEST_CLOCK_FILE (seconds added to the clock, for browser tests) is honoured with APP_ENV=test only."""
+    from datetime import datetime, timedelta, timezone
+
+    from navaia_app.core.types import utcnow
+
+    clock = tmp_path / "clock"
+    monkeypatch.setenv("TEST_CLOCK_FILE", str(clock))
+    if app_env is None:
+        monkeypatch.delenv("APP_ENV", raising=False)
+    else:
+        monkeypatch.setenv("APP_ENV", app_env)
+    moved = timedelta(days=1) if app_env == "test" else timedelta(0)
+    assert abs(utcnow() - datetime.now(timezone.utc)) < timedelta(seconds=5)  # no file yet: the real time
+    clock.write_text("86400")
+    assert abs(utcnow() - datetime.now(timezone.utc) - moved) < timedelta(seconds=5)
+    import os
+
+    clock.write_text("not a number")
+    os.utime(clock, ns=(1, 1))  # a new stamp even within the file system's clock resolution
+    assert abs(utcnow() - datetime.now(timezone.utc)) < timedelta(seconds=5)

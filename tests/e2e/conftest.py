@@ -157,7 +157,14 @@ def no_backend_errors(request):
 
 
 @pytest.fixture(scope="session")
-def live_app(build_lock, e2e_database, e2e_redis_url, fake_elevenlabs, app_log, tmp_path_factory):
+def app_clock(tmp_path_factory) -> Path:
+    """The TEST_CLOCK_FILE of the app and its workers (core.types.utcnow): seconds to add to the real clock.
+    No file: the real time. A test that moves the clock removes the file when it is done."""
+    return tmp_path_factory.mktemp("clock") / "offset"
+
+
+@pytest.fixture(scope="session")
+def live_app(build_lock, e2e_database, e2e_redis_url, fake_elevenlabs, app_log, app_clock, tmp_path_factory):
     """Start `reflex run --env prod` on a free port against the fresh database; stop it afterwards."""
     port = _free_port()
     base_url = f"http://localhost:{port}"
@@ -165,6 +172,7 @@ def live_app(build_lock, e2e_database, e2e_redis_url, fake_elevenlabs, app_log, 
         **os.environ,
         "DATABASE_URL": e2e_database,
         "APP_ENV": "test",
+        "TEST_CLOCK_FILE": str(app_clock),
         "PORT": str(port),
         "PUBLIC_BASE_URL": base_url,
         "ALLOWED_ORIGINS": base_url,
@@ -205,29 +213,12 @@ def live_app(build_lock, e2e_database, e2e_redis_url, fake_elevenlabs, app_log, 
             time.sleep(1)
         yield base_url
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        stop_group(proc)
         log.close()
 
 
-@pytest.fixture(scope="module")
-def e2e_worker(live_app, e2e_database, e2e_redis_url, tmp_path_factory):
-    """`python -m navaia_app.cli worker` against the running app's database and Redis, for one test module;
-    the simulated carrier runs 20 times faster than life and sends no post-call events (the bookings they
-    make would take the slots other browser tests book; tests/telephony covers that path)."""
-    env = {**os.environ, "DATABASE_URL": e2e_database, "REDIS_URL": e2e_redis_url, "APP_ENV": "test",
-           "PUBLIC_BASE_URL": live_app, "ELEVENLABS_WEBHOOK_SECRET": "",
-           "TELEPHONY_PROVIDER": "simulated", "SIMULATED_TIME_SCALE": "0.05", "PYTHONPATH": str(ROOT)}
-    log = open(tmp_path_factory.mktemp("e2e-worker") / "worker.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "navaia_app.cli", "worker"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    yield proc
+def stop_group(proc: subprocess.Popen) -> None:
+    """Stop a process started in a session of its own, and its children (SIGTERM, then SIGKILL)."""
     try:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)
@@ -236,7 +227,26 @@ def e2e_worker(live_app, e2e_database, e2e_redis_url, tmp_path_factory):
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    log.close()
+
+
+def start_worker(live_app: str, database: str, redis_url: str, log_path: Path, **env: str) -> subprocess.Popen:
+    """`python -m navaia_app.cli worker` against the running app's database and Redis, the simulated carrier
+    20 times faster than life and no post-call events; `env` adds to that. Stop it with stop_group."""
+    env = {**os.environ, "DATABASE_URL": database, "REDIS_URL": redis_url, "APP_ENV": "test",
+           "PUBLIC_BASE_URL": live_app, "ELEVENLABS_WEBHOOK_SECRET": "",
+           "TELEPHONY_PROVIDER": "simulated", "SIMULATED_TIME_SCALE": "0.05", "PYTHONPATH": str(ROOT), **env}
+    with open(log_path, "w") as log:
+        return subprocess.Popen([sys.executable, "-m", "navaia_app.cli", "worker"], cwd=ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+
+@pytest.fixture(scope="module")
+def e2e_worker(live_app, e2e_database, e2e_redis_url, tmp_path_factory):
+    """A worker (start_worker) for one test module; its simulated carrier sends no post-call events (the
+    bookings they make would take the slots other browser tests book; tests/telephony covers that path)."""
+    proc = start_worker(live_app, e2e_database, e2e_redis_url, tmp_path_factory.mktemp("e2e-worker") / "worker.log")
+    yield proc
+    stop_group(proc)
 
 
 @pytest.fixture(scope="session")
