@@ -70,34 +70,33 @@ class DashboardState(LivePageMixin, ViewerZoneMixin, AuthState):
             counts = service.dashboard_counts(session=session, now=now)
             charts = service.dashboard_charts(session=session, now=now, zone=zone)
             figures = reminders.reminder_counts(session=session, since=now - timedelta(days=30), now=now)
-        self.confirmed_by_reminder = figures["confirmed_by_reminder"]
         rate = figures["no_show_rate"]
-        self.no_show_rate = "–" if rate is None else f"{rate:.0%}"
-        self.no_show_hint = (f"{figures['no_shows']} of {figures['finished']} finished bookings, last 30 days"
-                             if rate is not None else "no finished bookings in 30 days")
-        self.customers = counts["customers"]
-        self.open_tickets = counts["open_tickets"]
-        self.upcoming_bookings = counts["upcoming_bookings"]
-        self.calls_today = counts["calls_today"]
-        self.zone_label = fmt_zone(zone, now)
-
-        self.tickets_by_status = [{"status": TICKET_STATUS_LABELS[s], "count": n, "fill": TICKET_STATUS_FILLS[s]}
-                                  for s, n in charts.tickets_by_status.items()]
-        self.tickets_total = sum(charts.tickets_by_status.values())
-        self.bookings_per_day = [{"day": f"{d:%a} {d.day}", "count": n} for d, n in charts.bookings_per_day]
-        self.bookings_14_days = sum(n for _, n in charts.bookings_per_day)
-        self.ticket_volume = [{"day": f"{d.day} {d:%b}", "count": n} for d, n in charts.ticket_volume]
-        self.tickets_30_days = sum(n for _, n in charts.ticket_volume)
-        self.next_bookings = [NextBooking(
-            id=b.id, time=f"{fmt_time(b.starts_at, zone)}–{fmt_time(b.ends_at, zone)}", customer=b.customer_name,
-            service=b.service, status=b.status, status_label=BOOKING_STATUS_LABELS[b.status],
-        ) for b in charts.next_bookings_today]
-        self.newest_tickets = [NewestTicket(
-            id=t.id, title=t.title, customer=t.customer_name, status=t.status,
-            status_label=TICKET_STATUS_LABELS[t.status], priority=t.priority,
-            priority_label=PRIORITY_LABELS[t.priority], created=fmt_short(t.created_at, zone, now),
-        ) for t in charts.newest_tickets]
-        self.jobs_available = redis_available()
+        self._assign(  # on a repeat visit most figures are unchanged: they are not sent, the charts not redrawn
+            confirmed_by_reminder=figures["confirmed_by_reminder"],
+            no_show_rate="–" if rate is None else f"{rate:.0%}",
+            no_show_hint=(f"{figures['no_shows']} of {figures['finished']} finished bookings, last 30 days"
+                          if rate is not None else "no finished bookings in 30 days"),
+            customers=counts["customers"], open_tickets=counts["open_tickets"],
+            upcoming_bookings=counts["upcoming_bookings"], calls_today=counts["calls_today"],
+            zone_label=fmt_zone(zone, now),
+            tickets_by_status=[{"status": TICKET_STATUS_LABELS[s], "count": n, "fill": TICKET_STATUS_FILLS[s]}
+                               for s, n in charts.tickets_by_status.items()],
+            tickets_total=sum(charts.tickets_by_status.values()),
+            bookings_per_day=[{"day": f"{d:%a} {d.day}", "count": n} for d, n in charts.bookings_per_day],
+            bookings_14_days=sum(n for _, n in charts.bookings_per_day),
+            ticket_volume=[{"day": f"{d.day} {d:%b}", "count": n} for d, n in charts.ticket_volume],
+            tickets_30_days=sum(n for _, n in charts.ticket_volume),
+            next_bookings=[NextBooking(
+                id=b.id, time=f"{fmt_time(b.starts_at, zone)}–{fmt_time(b.ends_at, zone)}", customer=b.customer_name,
+                service=b.service, status=b.status, status_label=BOOKING_STATUS_LABELS[b.status],
+            ) for b in charts.next_bookings_today],
+            newest_tickets=[NewestTicket(
+                id=t.id, title=t.title, customer=t.customer_name, status=t.status,
+                status_label=TICKET_STATUS_LABELS[t.status], priority=t.priority,
+                priority_label=PRIORITY_LABELS[t.priority], created=fmt_short(t.created_at, zone, now),
+            ) for t in charts.newest_tickets],
+            jobs_available=redis_available(),
+        )
         self._remember_versions()
 
     @rx.event
