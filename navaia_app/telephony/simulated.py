@@ -69,8 +69,9 @@ CANCEL_REASON = "Something came up at work."
 
 
 def is_reminder_call(variables: dict[str, str]) -> bool:
-    """A booking reminder call: its dynamic variables name the booking and carry the signed token."""
-    return bool(variables.get("booking_id") and variables.get("call_token"))
+    """A booking reminder call: its dynamic variables name the booking and the reminder, and carry the signed
+    token (even a campaign that defined such variables would get nothing done: its token names no booking)."""
+    return bool(variables.get("booking_id") and variables.get("reminder_id") and variables.get("call_token"))
 
 
 def reminder_answer(provider_call_id: str) -> str:
