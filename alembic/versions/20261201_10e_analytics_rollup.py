@@ -59,17 +59,19 @@ def upgrade() -> None:
     sa.Column('built_at', navaia_app.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('day')
     )
-    for table, columns, key_day in (
+    for table, columns, key_day, include in (
         ('analytics_outcomes', [
             sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
             sa.Column('cost_unit', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
             *[sa.Column(name, sa.Integer(), nullable=False)
               for name in ('attempts', 'goals', 'durations', 'duration_sum', 'priced')],
-            sa.Column('cost_sum', sa.Numeric(precision=18, scale=5), nullable=True)], ['campaign_key', 'day']),
+            sa.Column('cost_sum', sa.Numeric(precision=18, scale=5), nullable=True)], ['campaign_key', 'day'],
+         ['outcome', 'cost_unit', 'attempts', 'goals', 'priced', 'cost_sum']),
         ('analytics_slots', [sa.Column(name, sa.Integer(), nullable=False)
-                             for name in ('weekday', 'hour', 'dialled', 'answered')], ['campaign_key', 'day']),
+                             for name in ('weekday', 'hour', 'dialled', 'answered')], ['campaign_key', 'day'],
+         ['weekday', 'hour', 'dialled', 'answered']),
         ('analytics_talk', [sa.Column(name, sa.Integer(), nullable=False) for name in ('seconds', 'calls')],
-         ['campaign_key', 'day', 'seconds']),
+         ['campaign_key', 'day', 'seconds'], ['calls']),
     ):
         op.create_table(table,
                         sa.Column('id', sa.Integer(), nullable=False),
@@ -78,7 +80,7 @@ def upgrade() -> None:
                         *columns,
                         sa.PrimaryKeyConstraint('id'))
         op.create_index(f'ix_{table}_day', table, ['day'], unique=False)
-        op.create_index(f'ix_{table}_key_day', table, key_day, unique=False)
+        op.create_index(f'ix_{table}_key_day', table, key_day, unique=False, postgresql_include=include)
 
 
 def downgrade() -> None:
