@@ -59,19 +59,17 @@ def upgrade() -> None:
     sa.Column('built_at', navaia_app.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('day')
     )
-    for table, columns, key_day, include in (
+    for table, columns, key_day in (
         ('analytics_outcomes', [
             sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
             sa.Column('cost_unit', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
             *[sa.Column(name, sa.Integer(), nullable=False)
               for name in ('attempts', 'goals', 'durations', 'duration_sum', 'priced')],
-            sa.Column('cost_sum', sa.Numeric(precision=18, scale=5), nullable=True)], ['campaign_key', 'day'],
-         ['outcome', 'cost_unit', 'attempts', 'goals', 'priced', 'cost_sum']),
+            sa.Column('cost_sum', sa.Numeric(precision=18, scale=5), nullable=True)], ['campaign_key', 'day']),
         ('analytics_slots', [sa.Column(name, sa.Integer(), nullable=False)
-                             for name in ('weekday', 'hour', 'dialled', 'answered')], ['campaign_key', 'day'],
-         ['weekday', 'hour', 'dialled', 'answered']),
+                             for name in ('weekday', 'hour', 'dialled', 'answered')], ['campaign_key', 'day']),
         ('analytics_talk', [sa.Column(name, sa.Integer(), nullable=False) for name in ('seconds', 'calls')],
-         ['campaign_key', 'day', 'seconds'], ['calls']),
+         ['campaign_key', 'day', 'seconds']),
     ):
         op.create_table(table,
                         sa.Column('id', sa.Integer(), nullable=False),
@@ -80,7 +78,7 @@ def upgrade() -> None:
                         *columns,
                         sa.PrimaryKeyConstraint('id'))
         op.create_index(f'ix_{table}_day', table, ['day'], unique=False)
-        op.create_index(f'ix_{table}_key_day', table, key_day, unique=False, postgresql_include=include)
+        op.create_index(f'ix_{table}_key_day', table, key_day, unique=False)
 
 
 def downgrade() -> None:

@@ -25,6 +25,9 @@ class Conversation(SQLModel, table=True):
         # analytics: "goal reached" of the calls in scope, read from a small index
         sa.Index("ix_conversations_goal_call", "campaign_call_id", postgresql_where=sa.text("goal_reached"),
                  sqlite_where=sa.text("goal_reached")),
+        # analytics: a period's conversation counts and agent cost from the index alone (analytics/service.py)
+        sa.Index("ix_conversations_created_cover", "created_at",
+                 postgresql_include=["goal_reached", "handed_off_at", "evaluation_failed", "cost"]),
     )
 
     id: int | None = Field(default=None, primary_key=True)
