@@ -4,7 +4,7 @@ import reflex as rx
 
 from navaia_app.analytics.pages import analytics_page
 from navaia_app.analytics.state import AnalyticsState
-from navaia_app.api_app import create_api
+from navaia_app.api_app import create_api, mount_api
 from navaia_app.auth.pages import login_page, register_page
 from navaia_app.auth.settings_pages import settings_page
 from navaia_app.auth.settings_state import SettingsState
@@ -38,7 +38,7 @@ from navaia_app.webhooks_out.state import IntegrationsState
 reflex_tokens.install()  # a tab whose web process died keeps its state on the next one (see the module)
 
 app = rx.App(
-    api_transformer=create_api(),
+    api_transformer=mount_api(create_api()),  # /api/* to the REST API, the rest to Reflex
     head_components=[rx.el.meta(name="description", content="Navaia: operations portal for AI voice agents"),
                      rx.script(src="/a11y.js")],  # focus back to a closed dialog's opener; scrollers take focus
     stylesheets=["/a11y.css", "/phone.css"],  # contrast and focus rings (WCAG 2.1 AA); phones: cards, one day
