@@ -43,6 +43,7 @@ test: install-dev
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 bench: install-dev
+	scripts/ensure-wrk.sh
 	for b in bench/*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
 
 # Fault scripts: each starts its own PostgreSQL, Redis, web app and workers, breaks one of them and

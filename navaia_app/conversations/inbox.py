@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from dataclasses import dataclass
+
+import sqlalchemy as sa
 
 from navaia_app.conversations import dispatch, webhook
 from navaia_app.core.logging import get_logger
@@ -17,6 +20,7 @@ from navaia_app.core.logging import get_logger
 log = get_logger(__name__)
 
 MAX_BATCH = 256
+SQLITE_LOCK_WAIT = 10.0  # as the app's busy_timeout: longer means the database is stuck (503, retried)
 
 
 @dataclass
@@ -73,8 +77,7 @@ class InboxWriter:
                 except queue.Empty:
                     break
             try:
-                ids = webhook.store_events_on(self._connection(get_engine()),
-                                              [(p.event, p.media_path) for p in batch])
+                ids = _store(self._connection(get_engine()), [(p.event, p.media_path) for p in batch])
             except Exception as exc:  # the whole transaction failed: every request hears it (503)
                 self._drop_connection()
                 self._wake(batch, [None] * len(batch), error=exc)
@@ -89,7 +92,14 @@ class InboxWriter:
     def _connection(self, engine):
         if self._conn is None or self._engine is not engine:  # first batch, or DATABASE_URL changed
             self._drop_connection()
-            self._conn, self._engine = engine.connect(), engine
+            conn = engine.connect()
+            if conn.dialect.name == "sqlite":
+                # Its own connection (never back to the pool): it waits for the write lock in our loop
+                # (_store), not in SQLite's busy handler.
+                conn.detach()
+                conn.exec_driver_sql("PRAGMA busy_timeout=0")
+                conn.commit()
+            self._conn, self._engine = conn, engine
         return self._conn
 
     def _drop_connection(self) -> None:
@@ -110,6 +120,25 @@ class InboxWriter:
                 loop.call_soon_threadsafe(_settle_all, outcomes)
             except RuntimeError:  # that event loop is closed: nobody is waiting any more
                 pass
+
+
+def _store(conn, events: list[tuple[webhook.InboundEvent, str | None]]) -> list[int | None]:
+    """The inbox INSERT in one committed transaction. On SQLite, the write lock is taken first (BEGIN
+    IMMEDIATE), asking again every half millisecond: SQLite's own busy handler sleeps 1, 2, 5 ... up to 100 ms
+    between tries, so a webhook waiting behind the worker's batches would lose every race to the next batch."""
+    if conn.dialect.name != "sqlite":
+        return webhook.store_events_on(conn, events)
+    with conn.begin():
+        deadline = time.monotonic() + SQLITE_LOCK_WAIT
+        while True:
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                break
+            except sa.exc.OperationalError as exc:
+                if "locked" not in str(exc.orig) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.0005)
+        return webhook.insert_events(conn, events)
 
 
 writer = InboxWriter()

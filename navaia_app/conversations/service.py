@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -245,29 +246,51 @@ def get_conversation_by_external_id(*, session: Session, external_id: str) -> Co
     return session.exec(select(Conversation).where(Conversation.external_id == external_id)).first()
 
 
-def conversation_for(*, session: Session, external_id: str, agent_id: str | None = None) -> Conversation:
-    """The conversation with this ElevenLabs id, created (empty, pending) when it is new."""
+def conversation_for(*, session: Session, external_id: str, agent_id: str | None = None,
+                     prepare: Callable[[Conversation], None] | None = None) -> Conversation:
+    """The conversation with this ElevenLabs id, created (empty, pending) when it is new, and flushed (it has
+    its id). `prepare` fills it in before that flush: a new conversation is then one INSERT, not an INSERT
+    and an UPDATE. `session.info` remembers which conversations this transaction created."""
     conversation = get_conversation_by_external_id(session=session, external_id=external_id)
     if conversation is None:
         conversation = Conversation(external_id=external_id[:128], agent_id=agent_id, outcome="pending",
                                     status="in_progress")
-        session.add(conversation)
-        session.flush()
+        _created_here(session).add(conversation.external_id)
+    if prepare is not None:
+        prepare(conversation)
+    session.add(conversation)
+    session.flush()
     bind_log(conversation_id=conversation.id)
     return conversation
 
 
-def _claim(session: Session, event_id: int) -> bool:
-    """Take the event for this transaction; False when it is gone or done already.
+_CREATED_HERE = "navaia_conversations_created"
+
+
+def _created_here(session: Session) -> set[str]:
+    """The external ids of the conversations this transaction created (kept per outer transaction)."""
+    transaction = session.get_transaction()
+    mark = session.info.get(_CREATED_HERE)
+    if mark is None or mark[0] is not transaction:
+        mark = session.info[_CREATED_HERE] = (transaction, set())
+    return mark[1]
+
+
+def _created_in_this_transaction(session: Session, conversation: Conversation) -> bool:
+    return conversation.external_id in _created_here(session)
+
+
+def _claim(session: Session, event_id: int) -> WebhookEvent | None:
+    """Take the event for this transaction (with its payload); None when it is gone or done already.
 
     The UPDATE comes first: PostgreSQL locks the row (a second worker waits, then sees it done),
     SQLite takes its write lock (one writer at a time), so an event is never processed twice.
     """
-    result = session.exec(
+    return session.scalars(
         sa.update(WebhookEvent).where(WebhookEvent.id == event_id, WebhookEvent.status == "pending")
-        .values(last_attempt_at=utcnow())
-    )
-    return result.rowcount == 1
+        .values(last_attempt_at=utcnow()).returning(WebhookEvent),
+        execution_options={"synchronize_session": False},
+    ).first()
 
 
 def process_inbox_event(*, session: Session, event_id: int) -> str:
@@ -275,9 +298,9 @@ def process_inbox_event(*, session: Session, event_id: int) -> str:
 
     Raises when a step fails; the caller rolls back and records the failure (record_inbox_failure).
     """
-    if not _claim(session, event_id):
+    event = _claim(session, event_id)
+    if event is None:
         return "skipped"
-    event = session.get(WebhookEvent, event_id)
     doc = json.loads(event.payload)
     data = _dict(doc.get("data"))
     if event.event_type == "post_call_transcription":
@@ -476,7 +499,9 @@ def goal_reached(conversation: Conversation) -> bool:
 
 
 def _store_evaluation(session: Session, conversation: Conversation) -> None:
-    session.exec(sa.delete(ConversationEvaluation).where(ConversationEvaluation.conversation_id == conversation.id))
+    if not _created_in_this_transaction(session, conversation):  # a new one has none to replace
+        session.exec(sa.delete(ConversationEvaluation)
+                     .where(ConversationEvaluation.conversation_id == conversation.id))
     at = conversation.started_at or conversation.created_at or utcnow()
     for criterion, entry in (conversation.evaluation or {}).items():
         session.add(ConversationEvaluation(conversation_id=conversation.id, criterion=criterion,
@@ -607,19 +632,32 @@ def _link_campaign_call(session: Session, conversation: Conversation, data: dict
 
 def _process_transcription(session: Session, data: dict[str, Any]) -> Conversation:
     values = collected_values(data)
-    conversation = conversation_for(session=session, external_id=data["conversation_id"],
-                                    agent_id=_text(data.get("agent_id"), 128) or None)
-    _fill_from_payload(conversation, data, values)
-    conversation.intent = read_intent(data, values)
-    conversation.needs_review, conversation.review_reason = False, None
     audio = session.exec(select(WebhookEvent.media_path).where(
         WebhookEvent.source == "elevenlabs", WebhookEvent.event_type == "post_call_audio",
-        WebhookEvent.external_id == conversation.external_id)).first()
-    if audio:
-        conversation.audio_path = audio
+        WebhookEvent.external_id == data["conversation_id"][:128])).first()
+
+    def fill(conversation: Conversation) -> None:
+        _fill_from_payload(conversation, data, values)
+        conversation.intent = read_intent(data, values)
+        conversation.needs_review, conversation.review_reason = False, None
+        if audio:
+            conversation.audio_path = audio
+
+    conversation = conversation_for(session=session, external_id=data["conversation_id"],
+                                    agent_id=_text(data.get("agent_id"), 128) or None, prepare=fill)
+    # What follows changes the conversation step by step: one UPDATE at the end, not one per query between.
+    with session.no_autoflush:
+        _act_on(session, conversation, data, values)
     session.add(conversation)
     session.flush()
+    log.info("conversation.recorded", conversation_id=conversation.id, intent=conversation.intent,
+             outcome=conversation.outcome, customer_id=conversation.customer_id)
+    return conversation
 
+
+def _act_on(session: Session, conversation: Conversation, data: dict[str, Any], values: dict[str, Any]) -> None:
+    """What the call becomes: its customer, then a booking, a ticket or a review; the campaign call it
+    answers; its evaluation."""
     intent = conversation.intent
     identity = caller_identity(data, values)
     machine = read_voicemail(data)
@@ -649,11 +687,6 @@ def _process_transcription(session: Session, data: dict[str, Any]) -> Conversati
     _link_campaign_call(session, conversation, data, outcome=machine or "completed", provider_call_id=call_sid or None)
     conversation.goal_reached = goal_reached(conversation)
     _store_evaluation(session, conversation)
-    session.add(conversation)
-    session.flush()
-    log.info("conversation.recorded", conversation_id=conversation.id, intent=intent, outcome=conversation.outcome,
-             customer_id=conversation.customer_id)
-    return conversation
 
 
 def _process_audio(session: Session, event: WebhookEvent, data: dict[str, Any]) -> Conversation | None:

@@ -70,14 +70,32 @@ def session_scope() -> Iterator[Session]:
         session.close()
 
 
+def begin_now(session: Session) -> None:
+    """Open the database transaction now, so that savepoints nest inside it.
+
+    On SQLite, Python's driver starts a transaction only before an INSERT, UPDATE or DELETE; a SAVEPOINT
+    as the first statement starts one of its own, and its RELEASE then commits everything so far. A unit
+    of work that runs several savepoints and must commit them together (or not at all) calls this first."""
+    conn = session.connection()
+    if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:
+        conn.exec_driver_sql("BEGIN")
+
+
+def savepoint(session: Session):
+    """`session.begin_nested()` inside a real transaction (see begin_now): what happens in the block is undone
+    alone when it raises, and otherwise commits with the rest of the unit of work, never before."""
+    begin_now(session)
+    return session.begin_nested()
+
+
 def add_unique(session: Session, row, *, conflict: str, field: str):
     """Add `row` and flush it; a unique constraint that a concurrent insert won is a Conflict on `field` with
-    the message `conflict` (the session is rolled back), not a 500."""
-    session.add(row)
+    the message `conflict`, not a 500. Only this insert is undone (a savepoint): what the caller's
+    transaction did before stays, so a batch of work in one transaction loses nothing else."""
     try:
-        session.flush()
+        with savepoint(session):
+            session.add(row)
     except sa.exc.IntegrityError as exc:
-        session.rollback()
         raise Conflict(conflict, field=field) from exc
     return row
 

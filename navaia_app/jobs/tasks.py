@@ -3,7 +3,9 @@ safe to run twice."""
 
 from __future__ import annotations
 
-from navaia_app.core.db import session_scope
+import time
+
+from navaia_app.core.db import begin_now, session_scope
 from navaia_app.core.logging import get_logger, log_scope
 from navaia_app.core.types import utcnow
 
@@ -33,45 +35,88 @@ def process_webhook_event(event_id: int) -> str:
 
     # its lines carry the inbox row, and the conversation's id once processing knows it
     with log_scope(webhook_event_id=event_id, conversation_id=None, customer_id=None):
-        return _process_webhook_event(service, event_id)
-
-
-def _process_webhook_event(service, event_id: int) -> str:
-    try:
-        with session_scope() as session:
-            return service.process_inbox_event(session=session, event_id=event_id)
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
         try:
             with session_scope() as session:
-                status = service.record_inbox_failure(session=session, event_id=event_id, error=error)
-        except Exception:  # the database itself is down: RQ's retry and the sweeper try again later
-            log.exception("webhook.failure_not_recorded", event_id=event_id)
-            raise exc from None
-        if status == "failed":
-            return "failed"
-        raise
+                return service.process_inbox_event(session=session, event_id=event_id)
+        except Exception as exc:
+            if _record_failure(service, event_id, exc) == "failed":
+                return "failed"
+            raise
+
+
+# A batch of events shares one transaction (one commit, one round of live-page bumps) but holds the
+# database's write lock (SQLite) no longer than this, so stored webhooks keep going in between batches.
+BATCH_SECONDS = 0.03
+BATCH_EVENTS = 100
+SQLITE_YIELD_SECONDS = 0.001
 
 
 def process_webhook_events(event_ids: list[int]) -> dict[str, int]:
-    """Run stored webhooks, each in its own transaction, so one bad event never holds up the others.
+    """Run stored webhooks in batches: each batch in one transaction, each event in a savepoint of it, so one
+    bad event never holds up the others (its failure is counted after the batch commits).
 
-    Raises at the end when some may succeed on another try, so RQ retries the job (what was done is
-    skipped then); the sweeper takes over after RQ's last retry.
+    A batch that cannot commit (database gone) leaves its events pending: nothing of them was written. Raises
+    at the end when some may succeed on another try, so RQ retries the job (what was done is skipped then);
+    the sweeper takes over after RQ's last retry.
     """
+    from navaia_app.conversations import service
+
+    from navaia_app.core.db import get_engine
+
     counts: dict[str, int] = {}
     retry_later: list[int] = []
-    for event_id in event_ids:
+    waiting = list(event_ids)
+    yield_lock = get_engine().dialect.name == "sqlite"
+    while waiting:
+        batch: list[int] = []
+        failures: list[tuple[int, Exception]] = []
+        outcomes: dict[str, int] = {}
         try:
-            outcome = process_webhook_event(event_id)
-        except Exception:
-            outcome = "retry"
-            retry_later.append(event_id)
-        counts[outcome] = counts.get(outcome, 0) + 1
+            with session_scope() as session:
+                begin_now(session)  # the events' savepoints commit together, at the end
+                deadline = time.monotonic() + BATCH_SECONDS
+                while waiting and len(batch) < BATCH_EVENTS and (not batch or time.monotonic() < deadline):
+                    event_id = waiting.pop(0)
+                    batch.append(event_id)
+                    with log_scope(webhook_event_id=event_id, conversation_id=None, customer_id=None):
+                        try:
+                            with session.begin_nested():
+                                outcome = service.process_inbox_event(session=session, event_id=event_id)
+                        except Exception as exc:
+                            failures.append((event_id, exc))
+                            continue
+                    outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        except Exception as exc:  # the batch did not commit: none of it happened
+            log.warning("webhook.batch_not_committed", size=len(batch), error=f"{type(exc).__name__}: {exc}"[:200])
+            retry_later.extend(batch)
+            counts["retry"] = counts.get("retry", 0) + len(batch)
+            continue
+        if waiting and yield_lock:
+            time.sleep(SQLITE_YIELD_SECONDS)  # a webhook waiting for the write lock gets it before our next batch
+        for outcome, count in outcomes.items():
+            counts[outcome] = counts.get(outcome, 0) + count
+        for event_id, exc in failures:
+            outcome = _record_failure(service, event_id, exc)
+            counts[outcome] = counts.get(outcome, 0) + 1
+            if outcome == "retry":
+                retry_later.append(event_id)
     log.info("webhook.batch_done", size=len(event_ids), **counts)
     if retry_later:
         raise RuntimeError(f"{len(retry_later)} webhook event(s) failed and will be retried: {retry_later[:20]}")
     return counts
+
+
+def _record_failure(service, event_id: int, exc: Exception) -> str:
+    """Count a failed try on the inbox row: "failed" after its last try, else "retry" (also when the database
+    cannot record it: RQ's retry and the sweeper try again later)."""
+    error = f"{type(exc).__name__}: {exc}"
+    try:
+        with session_scope() as session:
+            status = service.record_inbox_failure(session=session, event_id=event_id, error=error)
+    except Exception:
+        log.exception("webhook.failure_not_recorded", event_id=event_id)
+        return "retry"
+    return "failed" if status == "failed" else "retry"
 
 
 def sweep_webhook_inbox() -> int:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session as OrmSession, object_session
 from sqlmodel import Session, select
 
 from navaia_app.core.logging import get_logger
@@ -42,11 +43,10 @@ def emit(session: Session, event_type: str, data: dict[str, Any], *, now: dateti
     those endpoints (the test event)."""
     if event_type not in EVENT_TYPES and event_type != TEST_EVENT:
         raise ValueError(f"unknown event type {event_type!r}")
-    query = select(WebhookEndpoint.id, WebhookEndpoint.events)
     if endpoint_ids is not None:
-        query = query.where(WebhookEndpoint.id.in_(endpoint_ids))
-    targets = [eid for eid, events in session.exec(query)
-               if endpoint_ids is not None or event_type in (events or [])]
+        targets = list(session.exec(select(WebhookEndpoint.id).where(WebhookEndpoint.id.in_(endpoint_ids))))
+    else:
+        targets = [eid for eid, events in _subscriptions(session) if event_type in events]
     if not targets:
         return None
     now = now or utcnow()
@@ -61,31 +61,59 @@ def emit(session: Session, event_type: str, data: dict[str, Any], *, now: dateti
     return event
 
 
+_SUBSCRIPTIONS = "navaia_webhook_subscriptions"
+
+
+def _subscriptions(session: Session) -> list[tuple[int, list[str]]]:
+    """Every endpoint and the events it takes, read once per transaction (a batch of webhook events emits
+    many), again after any change to an endpoint in this session."""
+    transaction = session.get_transaction()
+    cached = session.info.get(_SUBSCRIPTIONS)
+    changed = any(isinstance(row, WebhookEndpoint) for rows in (session.new, session.dirty, session.deleted)
+                  for row in rows)
+    if cached is None or cached[0] is not transaction or changed:
+        rows = session.exec(select(WebhookEndpoint.id, WebhookEndpoint.events)).all()
+        cached = session.info[_SUBSCRIPTIONS] = (transaction, [(eid, list(events or [])) for eid, events in rows])
+    return cached[1]
+
+
+@sa_event.listens_for(WebhookEndpoint, "after_insert")
+@sa_event.listens_for(WebhookEndpoint, "after_update")
+@sa_event.listens_for(WebhookEndpoint, "after_delete")
+def _endpoints_changed(_mapper, _connection, target) -> None:
+    session = object_session(target)
+    if session is not None:
+        session.info.pop(_SUBSCRIPTIONS, None)
+
+
 def emit_record(session: Session, event_type: str, schema, record, **extra: Any) -> OutgoingEvent | None:
     """emit() with `data` = the record as the REST API shows it (`schema`, a pydantic model), plus `extra`."""
     return emit(session, event_type, {**schema.model_validate(record).model_dump(mode="json"), **extra})
 
 
+_KICKS = "navaia_webhook_kicks"
+
+
 def kick_after_commit(session: Session, endpoint_ids: list[int]) -> None:
     """Wake the senders of these endpoints once this unit of work commits (never before: they would not
-    see the rows). Collected per transaction, one kick per endpoint."""
-    pending: set[int] = session.info.setdefault("navaia_webhook_kicks", set())
-    first = not pending
-    pending.update(endpoint_ids)
-    if not first:
-        return
+    see the rows). Collected per transaction, one kick per endpoint; a savepoint rolled back keeps what the
+    outer transaction collected, a rolled-back transaction forgets it."""
+    session.info.setdefault(_KICKS, set()).update(endpoint_ids)
 
-    def _after_commit(_session) -> None:
-        ids = sorted(session.info.pop("navaia_webhook_kicks", set()))
+
+@sa_event.listens_for(OrmSession, "after_commit")  # one listener for every session: cheaper than one each
+def _kick_pending(session: Session) -> None:
+    if _KICKS not in session.info or session.in_nested_transaction():
+        return
+    ids = sorted(session.info.pop(_KICKS, ()))
+    if ids:
         kick(ids)
 
-    def _after_rollback(_session, _previous_transaction) -> None:
-        session.info.pop("navaia_webhook_kicks", None)
-        if sa_event.contains(session, "after_commit", _after_commit):
-            sa_event.remove(session, "after_commit", _after_commit)
 
-    sa_event.listen(session, "after_commit", _after_commit, once=True)
-    sa_event.listen(session, "after_soft_rollback", _after_rollback, once=True)
+@sa_event.listens_for(OrmSession, "after_soft_rollback")
+def _forget_pending(session: Session, previous_transaction) -> None:
+    if not previous_transaction.nested and _KICKS in session.info:
+        session.info.pop(_KICKS, None)
 
 
 def kick(endpoint_ids: list[int], *, connection=None) -> int:
