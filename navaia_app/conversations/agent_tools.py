@@ -17,6 +17,7 @@ from sqlmodel import Session
 from navaia_app.conversations import service as calls
 from navaia_app.conversations.call_binding import CallBinding, inbound_call_token, someone_else
 from navaia_app.conversations.service import CallerIdentity
+from navaia_app.core.db import savepoint
 from navaia_app.core.errors import Conflict, ValidationFailed
 from navaia_app.core.live import bump
 from navaia_app.core.logging import get_logger
@@ -212,7 +213,7 @@ def book_appointment(
         raise ValidationFailed("duration_minutes must be a whole number of minutes.", field="duration_minutes")
     linked = _conversation_id(session, conversation_id)
     try:
-        with session.begin_nested():
+        with savepoint(session):
             booking = bookings.create_booking(session=session, customer_id=customer.id, service=service_name,
                                               starts_at=starts_at, duration_minutes=duration,
                                               notes=str(notes or "").strip()[:4000], source="ai_call",
@@ -253,7 +254,7 @@ def raise_ticket(
         description = (description + _unverified_note(identity))[:10_000]
     linked = _conversation_id(session, conversation_id)
     try:
-        with session.begin_nested():
+        with savepoint(session):
             ticket = tickets.create_ticket(session=session, title=title, description=description,
                                            priority=calls.normalize_priority(priority),
                                            category=str(category or "").strip()[:60],

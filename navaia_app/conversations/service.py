@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, func, or_, select
 
 from navaia_app.conversations.models import INTENTS, OUTCOMES, Conversation, ConversationEvaluation, WebhookEvent
-from navaia_app.core.db import get_or_not_found
+from navaia_app.core.db import get_or_not_found, savepoint
 from navaia_app.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from navaia_app.core.filters import like_escape
 from navaia_app.core.live import bump
@@ -581,7 +581,7 @@ def _book(session: Session, conversation: Conversation, customer: Customer | Non
         conversation.booking_id, conversation.outcome = same.id, "booking_created"
         return
     try:
-        with session.begin_nested():
+        with savepoint(session):
             booking = bookings.create_booking(
                 session=session, customer_id=customer.id, service=service_name, starts_at=starts_at,
                 duration_minutes=duration, notes=_text(values.get("notes"), 4000), source="ai_call",
@@ -606,7 +606,7 @@ def _raise_ticket(session: Session, conversation: Conversation, customer: Custom
                                         "(slot 'issue_summary' is missing).")
     description = _text(values.get("issue_details"), 10_000) or conversation.summary[:10_000]
     try:
-        with session.begin_nested():
+        with savepoint(session):
             ticket = tickets.create_ticket(
                 session=session, title=title, description=description,
                 priority=normalize_priority(values.get("priority")), category=_text(values.get("category"), 60),

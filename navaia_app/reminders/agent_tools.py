@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from navaia_app.bookings.models import Booking
 from navaia_app.conversations.call_binding import bind_call
+from navaia_app.core.db import savepoint
 from navaia_app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from navaia_app.core.logging import get_logger
 from navaia_app.core.types import utcnow
@@ -44,7 +45,7 @@ def _bound(session: Session, call_token: str | None) -> tuple[Booking, int | Non
 def confirm_booking(*, session: Session, call_token: str | None, now: datetime | None = None) -> dict[str, Any]:
     booking, reminder_id, zone = _bound(session, call_token)
     try:
-        with session.begin_nested():
+        with savepoint(session):
             booking = service.confirm_by_customer(session=session, booking_id=booking.id, channel="call",
                                                   reminder_id=reminder_id, now=now)
     except Conflict as exc:
@@ -58,7 +59,7 @@ def cancel_booking(*, session: Session, call_token: str | None, reason: str | No
     booking, reminder_id, zone = _bound(session, call_token)
     when = planning.spoken_start(booking.starts_at, zone)
     try:
-        with session.begin_nested():
+        with savepoint(session):
             booking = service.cancel_by_customer(session=session, booking_id=booking.id, channel="call",
                                                  reason=reason or "", reminder_id=reminder_id, now=now)
     except Conflict as exc:

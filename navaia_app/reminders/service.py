@@ -24,6 +24,7 @@ from navaia_app.auth.permissions import require
 from navaia_app.bookings import service as bookings
 from navaia_app.bookings.models import Booking
 from navaia_app.activity.service import record_activity
+from navaia_app.core.db import savepoint
 from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
 from navaia_app.core.live import bump
 from navaia_app.core.logging import get_logger
@@ -473,7 +474,7 @@ def reschedule_by_customer(*, session: Session, booking_id: int, starts_at: date
     booking = _upcoming(session, booking_id, now)
     reminder = _reminder_for(session, booking, reminder_id, channel)
     before = booking.starts_at
-    with session.begin_nested():  # a refusal leaves the booking as it was
+    with savepoint(session):  # a refusal leaves the booking as it was
         booking = bookings.reschedule_booking(session=session, booking_id=booking.id, starts_at=starts_at, now=now)
     zone = planning.zone_name(session.get(Customer, booking.customer_id))
     _answer(session, reminder, booking, before, channel, "rescheduled", now,
@@ -564,7 +565,7 @@ def handle_inbound_sms(*, session: Session, message_sid: str, from_phone: str, b
         message.reminder_id = reminder.id if reminder is not None else None
         variables = reminder_variables(booking=booking, customer=customer, settings=settings)
         try:
-            with session.begin_nested():
+            with savepoint(session):
                 if word in CONFIRM_WORDS:
                     confirm_by_customer(session=session, booking_id=booking.id, channel="sms",
                                         reminder_id=message.reminder_id, now=now)
