@@ -13,8 +13,14 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from navaia_app.activity.models import MAX_BODY, MAX_VALUE, ActivityEntry
+from navaia_app.audit import service as audit
 from navaia_app.auth.models import User
+from navaia_app.core.db import clear_references
+from navaia_app.core.live import bump
+from navaia_app.core.logging import get_logger
 from navaia_app.core.types import utcnow
+
+log = get_logger(__name__)
 
 
 def record_activity(
@@ -58,3 +64,17 @@ def delete_activity(session: Session, *, subject_type: str, subject_id: int) -> 
     """Delete the timeline of a ticket or a booking (with the record itself)."""
     session.exec(sa.delete(ActivityEntry).where(ActivityEntry.subject_type == subject_type,
                                                 ActivityEntry.subject_id == subject_id))
+
+
+def delete_with_timeline(session: Session, record, *, subject_type: str, table: str, actor=None) -> None:
+    """Delete a ticket or a booking (`record`) with its timeline, in the caller's unit of work. The call that
+    made it stays, only its link (`conversations.<subject_type>_id`) goes; pages showing `table` are told;
+    audited as `<subject_type>.deleted` and logged."""
+    record_id = record.id
+    clear_references(session, "conversations", f"{subject_type}_id", record_id)
+    delete_activity(session, subject_type=subject_type, subject_id=record_id)
+    session.delete(record)
+    session.flush()
+    bump(session, table)
+    audit.record(session, action=f"{subject_type}.deleted", actor=actor, target_type=subject_type, target_id=record_id)
+    log.info(f"{subject_type}.deleted", **{f"{subject_type}_id": record_id})

@@ -26,7 +26,7 @@ from navaia_app.core.errors import (AuthenticationFailed, Conflict, NotFound, Pe
 from navaia_app.core.logging import get_logger
 from navaia_app.core.settings import get_settings
 from navaia_app.core.types import utcnow
-from navaia_app.core.validation import normalize_email
+from navaia_app.core.validation import normalize_email, raise_first
 
 log = get_logger(__name__)
 
@@ -157,9 +157,7 @@ def create_user(*, session: Session, email: str, password: str, name: str, role:
         permissions.require(actor, "manage_users")
     if role not in ROLES:
         errors["role"] = f"Role must be one of: {', '.join(ROLES)}."
-    if errors:
-        first = next(iter(errors))
-        raise ValidationFailed(errors[first], field=first, errors=errors)
+    raise_first(errors)
     if session.exec(select(User.id).where(User.email == clean["email"])).first() is not None:
         raise Conflict("A user with this email already exists.", field="email")
     user = User(email=clean["email"], name=clean["name"], password_hash=hash_password(password), role=role)

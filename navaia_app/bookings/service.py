@@ -18,22 +18,21 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from sqlmodel import Session, func, or_, select
 
-from navaia_app.activity.service import ActivityView, delete_activity, list_activity, record_activity
-from navaia_app.audit import service as audit
+from navaia_app.activity.service import ActivityView, delete_with_timeline, list_activity, record_activity
 from navaia_app.bookings import listeners as booking_listeners
 from navaia_app.bookings.models import BOOKING_STATUSES, Booking, BookingOut, BookingPatch
-from navaia_app.core.db import clear_references, get_or_not_found, lock_until_commit, row_exists
-from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
-from navaia_app.core.filters import any_of, like_escape
+from navaia_app.core.db import get_or_not_found, lock_until_commit, row_exists
+from navaia_app.core.errors import Conflict, ValidationFailed
+from navaia_app.core.filters import equal_to, like_escape, one_of, page_bounds, time_range
 from navaia_app.core.hours import OpeningHours
 from navaia_app.core.live import bump
 from navaia_app.core.logging import get_logger
 from navaia_app.core.settings import get_settings
 from navaia_app.core.types import utcnow
 from navaia_app.core.zones import business_zone, local_datetime
+from navaia_app.core.validation import clean_text, patch_changes, raise_first
 from navaia_app.customers.models import Customer
 from navaia_app.tickets.models import SOURCES
 from navaia_app.webhooks_out import outbox
@@ -144,19 +143,7 @@ def _check_duration(duration_minutes: Any, errors: dict[str, str]) -> None:
 
 
 def _clean_text(field: str, value: Any, limit: int, errors: dict[str, str], *, required: bool = False) -> str:
-    text = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
-    label = {"service": "Service", "notes": "Notes", "resource": "Resource"}[field]
-    if required and not text:
-        errors[field] = f"{label} is required."
-    elif len(text) > limit:
-        errors[field] = f"{label} is too long ({limit:,} characters at most)."
-    return text
-
-
-def _raise_first(errors: dict[str, str]) -> None:
-    if errors:
-        first = next(iter(errors))
-        raise ValidationFailed(errors[first], field=first, errors=errors)
+    return clean_text(value, limit, errors, field=field, label={"service": "Service", "notes": "Notes", "resource": "Resource"}[field], required=required)
 
 
 def _to_minute(value: datetime) -> datetime:
@@ -196,7 +183,7 @@ def create_booking(
         errors["source"] = f"Source must be one of: {', '.join(SOURCES)}."
     notes = _clean_text("notes", notes, MAX_NOTES, errors)
     resource = _clean_text("resource", resource, MAX_RESOURCE, errors, required=True)
-    _raise_first(errors)
+    raise_first(errors)
     if customer_id is None or session.get(Customer, customer_id) is None:
         raise ValidationFailed(f"Customer {customer_id} does not exist.", field="customer_id")
     if conversation_id is not None and not row_exists(session, "conversations", conversation_id):
@@ -250,30 +237,14 @@ def list_bookings(
 
     `customer_q` finds bookings of customers whose name, email or phone contains it.
     """
-    if sort not in SORTABLE:
-        raise ValidationFailed(f"Cannot sort by '{sort}' (use one of: {', '.join(SORTABLE)}).", field="sort")
-    limit = max(1, min(int(limit), MAX_PAGE))
-    offset = max(0, int(offset))
-    conditions = []
-    statuses = any_of(status, BOOKING_STATUSES, "status")
-    if statuses is not None:
-        conditions.append(Booking.status.in_(statuses))
-    sources = any_of(source, SOURCES, "source")
-    if sources is not None:
-        conditions.append(Booking.source.in_(sources))
-    if customer_id is not None:
-        conditions.append(Booking.customer_id == customer_id)
-    if conversation_id is not None:
-        conditions.append(Booking.conversation_id == conversation_id)
-    if resource:
-        conditions.append(Booking.resource == resource)
-    for field, bound in (("starts_from", starts_from), ("starts_to", starts_to)):
-        if bound is not None and (not isinstance(bound, datetime) or bound.tzinfo is None):
-            raise ValidationFailed("Give the time with a time zone.", field=field)
-    if starts_from is not None:
-        conditions.append(Booking.starts_at >= starts_from)
-    if starts_to is not None:
-        conditions.append(Booking.starts_at < starts_to)
+    limit, offset = page_bounds(sort, SORTABLE, limit, offset, MAX_PAGE)
+    conditions = [
+        *one_of(Booking.status, status, BOOKING_STATUSES, "status"),
+        *one_of(Booking.source, source, SOURCES, "source"),
+        *equal_to((Booking.customer_id, customer_id), (Booking.conversation_id, conversation_id),
+                  (Booking.resource, resource or None)),
+        *time_range(Booking.starts_at, ("starts_from", starts_from), ("starts_to", starts_to)),
+    ]
     if customer_q and customer_q.strip():
         text = customer_q.strip().lower()[:200]
         like = f"%{like_escape(text)}%"
@@ -373,7 +344,7 @@ def free_slots(
     step = slot_minutes()
     duration = step if duration_minutes is None else duration_minutes
     _check_duration(duration, errors)
-    _raise_first(errors)
+    raise_first(errors)
     now = now or utcnow()
     lower = max(start, now)
     if lower >= end:
@@ -417,13 +388,6 @@ def free_slots(
 # --- change ----------------------------------------------------------------------------------------
 
 
-def _locked(session: Session, booking_id: int) -> Booking:
-    booking = session.get(Booking, booking_id, with_for_update=True, populate_existing=True)
-    if booking is None:
-        raise NotFound(f"Booking {booking_id} not found.")
-    return booking
-
-
 def check_transition(current: str, target: str) -> None:
     """Allow a status change that NEXT_STATUSES permits (or no change at all). Raises Conflict (field "status")
     saying which statuses the booking may go to instead.
@@ -445,11 +409,8 @@ def update_booking(
 ) -> Booking:
     """Change the fields given. A new time, duration or resource reschedules under the same rules as a new
     booking; a status moves through the workflow; each writes an activity entry."""
-    changes = patch.model_dump(exclude_unset=True) if isinstance(patch, BookingPatch) else dict(patch)
-    unknown = set(changes) - set(BookingPatch.model_fields)
-    if unknown:
-        raise ValidationFailed(f"Cannot change {sorted(unknown)[0]!r}.", field=sorted(unknown)[0])
-    booking = _locked(session, booking_id)
+    changes = patch_changes(patch, BookingPatch)
+    booking = get_or_not_found(session, Booking, booking_id, "Booking", lock=True)
     now = now or utcnow()
 
     errors: dict[str, str] = {}
@@ -474,7 +435,7 @@ def update_booking(
     if "duration_minutes" in changes:
         _check_duration(changes["duration_minutes"], errors)
         new["duration_minutes"] = changes["duration_minutes"]
-    _raise_first(errors)
+    raise_first(errors)
     if "customer_id" in changes:
         if changes["customer_id"] is None or session.get(Customer, changes["customer_id"]) is None:
             raise ValidationFailed(f"Customer {changes['customer_id']} does not exist.", field="customer_id")
@@ -583,13 +544,7 @@ def delete_booking(*, session: Session, booking_id: int, actor=None) -> None:
     """
     booking = get_booking(session=session, booking_id=booking_id)
     booking_listeners.deleting(session=session, booking_id=booking_id)
-    clear_references(session, "conversations", "booking_id", booking_id)
-    delete_activity(session, subject_type=SUBJECT, subject_id=booking_id)
-    session.delete(booking)
-    session.flush()
-    bump(session, "bookings")
-    audit.record(session, action="booking.deleted", actor=actor, target_type="booking", target_id=booking_id)
-    log.info("booking.deleted", booking_id=booking_id)
+    delete_with_timeline(session, booking, subject_type=SUBJECT, table="bookings", actor=actor)
 
 
 # --- figures -----------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
 from navaia_app.core.logging import get_logger
 from navaia_app.core.settings import get_settings
 from navaia_app.core.types import fits_db_int, utcnow
-from navaia_app.core.validation import validate_timezone
+from navaia_app.core.validation import clean_text, raise_first, validate_timezone
 from navaia_app.customers.models import Customer
 from navaia_app.outreach import states
 from navaia_app.outreach.calls import RESERVED_VARIABLES, bump, kick_after_commit
@@ -142,12 +142,7 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     errors: dict[str, str] = {}
     if "name" in data:
-        name = (data["name"] or "").strip()
-        if not name:
-            errors["name"] = "Name is required."
-        elif len(name) > 120:
-            errors["name"] = "Name is too long (120 characters at most)."
-        out["name"] = name
+        out["name"] = clean_text(data["name"], 120, errors, field="name", label="Name", required=True)
     if "purpose" in data and data["purpose"] is not None:
         purpose = str(data["purpose"]).strip()
         if len(purpose) > 2000:
@@ -206,9 +201,7 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
         out["variables"] = _clean_variables(data["variables"], errors)
     if "audience" in data:
         out["audience"] = _clean_audience(data["audience"], errors)
-    if errors:
-        first = next(iter(errors))
-        raise ValidationFailed(errors[first], field=first, errors=errors)
+    raise_first(errors)
     return out
 
 

@@ -100,9 +100,13 @@ def add_unique(session: Session, row, *, conflict: str, field: str):
     return row
 
 
-def get_or_not_found(session: Session, model: type, record_id: int, noun: str):
-    """The row of `model` with this primary key. Raises NotFound ("<noun> <id> not found.")."""
-    row = session.get(model, record_id)
+def get_or_not_found(session: Session, model: type, record_id: int, noun: str, *, lock: bool = False):
+    """The row of `model` with this primary key. Raises NotFound ("<noun> <id> not found.").
+
+    `lock`: the row is read afresh and locked until the unit of work ends (PostgreSQL), so two changes to it
+    apply one after the other."""
+    row = (session.get(model, record_id, with_for_update=True, populate_existing=True) if lock
+           else session.get(model, record_id))
     if row is None:
         raise NotFound(f"{noun} {record_id} not found.")
     return row

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 from zoneinfo import available_timezones
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel
 
 from navaia_app.core.errors import ValidationFailed
 from navaia_app.core.settings import get_settings
@@ -75,3 +77,33 @@ def display_phone(e164: str) -> str:
         return phonenumbers.format_number(phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     except phonenumbers.NumberParseException:
         return e164
+
+
+def clean_text(value: Any, limit: int, errors: dict[str, str], *, field: str, label: str,
+               required: bool = False) -> str:
+    """`value` as trimmed text (None is ""). Adds "<label> is required." (when `required` and empty) or
+    "<label> is too long (N characters at most)." to `errors[field]`; never raises, so a form shows every error."""
+    text = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
+    if required and not text:
+        errors[field] = f"{label} is required."
+    elif len(text) > limit:
+        errors[field] = f"{label} is too long ({limit:,} characters at most)."
+    return text
+
+
+def raise_first(errors: dict[str, str]) -> None:
+    """Raises ValidationFailed for the first field in `errors` (carrying all of them); nothing when empty."""
+    if errors:
+        first = next(iter(errors))
+        raise ValidationFailed(errors[first], field=first, errors=errors)
+
+
+def patch_changes(patch: BaseModel | dict[str, Any], schema: type[BaseModel]) -> dict[str, Any]:
+    """The fields a patch sets: a `schema` instance's set fields, or a plain dict's keys.
+
+    Raises ValidationFailed (naming the field) for a key `schema` does not have."""
+    changes = patch.model_dump(exclude_unset=True) if isinstance(patch, schema) else dict(patch)
+    unknown = sorted(set(changes) - set(schema.model_fields))
+    if unknown:
+        raise ValidationFailed(f"Cannot change {unknown[0]!r}.", field=unknown[0])
+    return changes

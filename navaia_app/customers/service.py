@@ -15,10 +15,10 @@ from navaia_app.core import live
 from navaia_app.core.csvfile import MAX_ROWS, check_upload_size, match_columns, open_csv
 from navaia_app.core.db import add_unique, get_or_not_found
 from navaia_app.core.errors import Conflict, ValidationFailed
-from navaia_app.core.filters import like_escape
+from navaia_app.core.filters import like_escape, page_bounds
 from navaia_app.core.logging import get_logger, mask_phone
 from navaia_app.core.types import utcnow
-from navaia_app.core.validation import normalize_email, normalize_phone, validate_timezone
+from navaia_app.core.validation import clean_text, normalize_email, normalize_phone, raise_first, validate_timezone
 from navaia_app.customers.models import Customer, CustomerIn, CustomerPatch
 
 log = get_logger(__name__)
@@ -33,12 +33,7 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     errors: dict[str, str] = {}
     if "name" in data:
-        name = (data["name"] or "").strip()
-        if not name:
-            errors["name"] = "Name is required."
-        elif len(name) > 120:
-            errors["name"] = "Name is too long (120 characters at most)."
-        out["name"] = name
+        out["name"] = clean_text(data["name"], 120, errors, field="name", label="Name", required=True)
     if "phone" in data:
         try:
             out["phone"] = normalize_phone(data["phone"] or "")
@@ -67,9 +62,7 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
         if len(notes) > 2000:
             errors["notes"] = "Notes are too long (2,000 characters at most)."
         out["notes"] = notes
-    if errors:
-        first = next(iter(errors))
-        raise ValidationFailed(errors[first], field=first, errors=errors)
+    raise_first(errors)
     return out
 
 
@@ -154,10 +147,7 @@ def list_customers(
     limit: int = 25, offset: int = 0,
 ) -> tuple[list[Customer], int]:
     """One page of customers and the total that match."""
-    if sort not in SORTABLE:
-        raise ValidationFailed(f"Cannot sort by '{sort}' (use one of: {', '.join(SORTABLE)}).", field="sort")
-    limit = max(1, min(int(limit), MAX_PAGE))
-    offset = max(0, int(offset))
+    limit, offset = page_bounds(sort, SORTABLE, limit, offset, MAX_PAGE)
     conditions = []
     if q and q.strip():
         conditions.append(_search_clause(q))

@@ -29,6 +29,7 @@ from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
 from navaia_app.core.live import bump
 from navaia_app.core.logging import get_logger
 from navaia_app.core.types import utcnow
+from navaia_app.core.validation import raise_first
 from navaia_app.customers.models import Customer
 from navaia_app.reminders import planning
 from navaia_app.reminders.models import (
@@ -165,9 +166,7 @@ def update_reminder_settings(*, session: Session, actor, changes: dict[str, Any]
             new[field] = check_template(changes[field], field, errors)
     if new.get("window_start") and new.get("window_start") == new.get("window_end"):
         errors["window_end"] = "The allowed hours must not start and end at the same time."
-    if errors:
-        first = next(iter(errors))
-        raise ValidationFailed(errors[first], field=first, errors=errors)
+    raise_first(errors)
     row = session.get(ReminderSettings, 1, with_for_update=True)
     if row is None:
         # Stored with its defaults first: on an INSERT the ORM would take a lead of None for "use the default".

@@ -17,16 +17,16 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, case, func, select
 
-from navaia_app.activity.service import ActivityView, delete_activity, list_activity, record_activity
-from navaia_app.audit import service as audit
+from navaia_app.activity.service import ActivityView, delete_with_timeline, list_activity, record_activity
 from navaia_app.auth.models import User
-from navaia_app.core.db import clear_references, get_or_not_found, row_exists
-from navaia_app.core.errors import Conflict, NotFound, ValidationFailed
-from navaia_app.core.filters import any_of, like_escape
+from navaia_app.core.db import get_or_not_found, row_exists
+from navaia_app.core.errors import Conflict, ValidationFailed
+from navaia_app.core.filters import any_of, equal_to, like_escape, one_of, page_bounds, time_range
 from navaia_app.core.live import bump
 from navaia_app.core.logging import get_logger
 from navaia_app.core.types import utcnow
 from navaia_app.core.zones import local_midnight
+from navaia_app.core.validation import clean_text, patch_changes, raise_first
 from navaia_app.customers.models import Customer
 from navaia_app.webhooks_out import outbox
 from navaia_app.tickets.models import SOURCES, TICKET_PRIORITIES, TICKET_STATUSES, Ticket, TicketOut, TicketPatch
@@ -66,12 +66,6 @@ def _one_of(value: str | None, allowed: tuple[str, ...], label: str) -> str:
 
 
 
-def _raise_first(errors: dict[str, str]) -> None:
-    if errors:
-        first = next(iter(errors))
-        raise ValidationFailed(errors[first], field=first, errors=errors)
-
-
 def _check_references(session: Session, customer_id: int | None, conversation_id: int | None) -> None:
     if customer_id is not None and session.get(Customer, customer_id) is None:
         raise ValidationFailed(f"Customer {customer_id} does not exist.", field="customer_id")
@@ -91,13 +85,7 @@ def _assignee(session: Session, assignee_id: int | None) -> User | None:
 
 
 def _clean_text(field: str, value: Any, limit: int, errors: dict[str, str], *, required: bool = False) -> str:
-    text = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
-    label = {"title": "Title", "description": "Description", "category": "Category"}[field]
-    if required and not text:
-        errors[field] = f"{label} is required."
-    elif len(text) > limit:
-        errors[field] = f"{label} is too long ({limit:,} characters at most)."
-    return text
+    return clean_text(value, limit, errors, field=field, label={"title": "Title", "description": "Description", "category": "Category"}[field], required=required)
 
 
 def allowed_next_statuses(status: str) -> tuple[str, ...]:
@@ -140,7 +128,7 @@ def create_ticket(
             errors[field] = str(exc)
     if created_at is not None and (not isinstance(created_at, datetime) or created_at.tzinfo is None):
         errors["created_at"] = "Creation time must be a date and time with a time zone."
-    _raise_first(errors)
+    raise_first(errors)
     _check_references(session, customer_id, conversation_id)
     _assignee(session, assignee_id)
 
@@ -176,28 +164,16 @@ def _conditions(
     unassigned: bool = False, q: str | None = None, created_from: datetime | None = None,
     created_to: datetime | None = None,
 ) -> list:
-    conditions = []
-    priorities = any_of(priority, TICKET_PRIORITIES, "priority")
-    if priorities is not None:
-        conditions.append(Ticket.priority.in_(priorities))
-    sources = any_of(source, SOURCES, "source")
-    if sources is not None:
-        conditions.append(Ticket.source.in_(sources))
-    if customer_id is not None:
-        conditions.append(Ticket.customer_id == customer_id)
-    if conversation_id is not None:
-        conditions.append(Ticket.conversation_id == conversation_id)
+    conditions = [
+        *one_of(Ticket.priority, priority, TICKET_PRIORITIES, "priority"),
+        *one_of(Ticket.source, source, SOURCES, "source"),
+        *equal_to((Ticket.customer_id, customer_id), (Ticket.conversation_id, conversation_id)),
+    ]
     if unassigned:
         conditions.append(Ticket.assignee_id.is_(None))
     elif assignee_id is not None:
         conditions.append(Ticket.assignee_id == assignee_id)
-    for field, bound in (("created_from", created_from), ("created_to", created_to)):
-        if bound is not None and (not isinstance(bound, datetime) or bound.tzinfo is None):
-            raise ValidationFailed("Give the time with a time zone.", field=field)
-    if created_from is not None:
-        conditions.append(Ticket.created_at >= created_from)
-    if created_to is not None:
-        conditions.append(Ticket.created_at < created_to)
+    conditions += time_range(Ticket.created_at, ("created_from", created_from), ("created_to", created_to))
     if q and q.strip():
         # search_text is lower-cased by the database; SQLite's LIKE ignores (ASCII) case anyway.
         conditions.append(Ticket.search_text.like(f"%{like_escape(q.strip().lower()[:200])}%", escape="\\"))
@@ -243,10 +219,7 @@ def ticket_page(
 ) -> tuple[list[Ticket], int, dict[str, int]]:
     """What the Tickets page shows: one page, the total that match, and the count per status (its tabs) under
     the other filters. The counts and the total come from one pass over the matching rows."""
-    if sort not in SORTABLE:
-        raise ValidationFailed(f"Cannot sort by '{sort}' (use one of: {', '.join(SORTABLE)}).", field="sort")
-    limit = max(1, min(int(limit), MAX_PAGE))
-    offset = max(0, int(offset))
+    limit, offset = page_bounds(sort, SORTABLE, limit, offset, MAX_PAGE)
     conditions = _conditions(**filters)
     statuses = any_of(status, TICKET_STATUSES, "status")
     if filters.get("q") and conditions:
@@ -348,24 +321,13 @@ def ticket_activity(*, session: Session, ticket_id: int) -> list[ActivityView]:
 # --- change ----------------------------------------------------------------------------------------
 
 
-def _locked(session: Session, ticket_id: int) -> Ticket:
-    """The ticket, row-locked until the unit of work ends (PostgreSQL), so two changes apply one after the other."""
-    ticket = session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
-    if ticket is None:
-        raise NotFound(f"Ticket {ticket_id} not found.")
-    return ticket
-
-
 def update_ticket(
     *, session: Session, ticket_id: int, patch: TicketPatch | dict[str, Any], actor_id: int | None = None,
     now: datetime | None = None,
 ) -> Ticket:
     """Change the fields given (a TicketPatch's set fields, or a dict). Status moves through the workflow."""
-    changes = patch.model_dump(exclude_unset=True) if isinstance(patch, TicketPatch) else dict(patch)
-    unknown = set(changes) - set(TicketPatch.model_fields)
-    if unknown:
-        raise ValidationFailed(f"Cannot change {sorted(unknown)[0]!r}.", field=sorted(unknown)[0])
-    ticket = _locked(session, ticket_id)
+    changes = patch_changes(patch, TicketPatch)
+    ticket = get_or_not_found(session, Ticket, ticket_id, "Ticket", lock=True)
     now = now or utcnow()
 
     # Validate everything first: a refused change leaves the ticket exactly as it was.
@@ -382,7 +344,7 @@ def update_ticket(
                 errors[field] = str(exc)
         elif field in changes:
             errors[field] = f"{label} cannot be empty."
-    _raise_first(errors)
+    raise_first(errors)
     if "customer_id" in changes:
         _check_references(session, changes["customer_id"], None)
         new["customer_id"] = changes["customer_id"]
@@ -471,7 +433,7 @@ def add_comment(*, session: Session, ticket_id: int, body: str, actor_id: int | 
         raise ValidationFailed("Write a comment first.", field="body")
     if len(body) > MAX_COMMENT:
         raise ValidationFailed(f"The comment is too long ({MAX_COMMENT:,} characters at most).", field="body")
-    ticket = _locked(session, ticket_id)
+    ticket = get_or_not_found(session, Ticket, ticket_id, "Ticket", lock=True)
     now = utcnow()
     entry = record_activity(session, subject_type=SUBJECT, subject_id=ticket.id, kind="comment", actor_id=actor_id,
                             body=body, at=now)
@@ -489,14 +451,7 @@ def delete_ticket(*, session: Session, ticket_id: int, actor=None) -> None:
     Raises NotFound.
     """
     ticket = get_ticket(session=session, ticket_id=ticket_id)
-    # The conversation that raised it stays; only its link goes.
-    clear_references(session, "conversations", "ticket_id", ticket_id)
-    delete_activity(session, subject_type=SUBJECT, subject_id=ticket_id)
-    session.delete(ticket)
-    session.flush()
-    bump(session, "tickets")
-    audit.record(session, action="ticket.deleted", actor=actor, target_type="ticket", target_id=ticket_id)
-    log.info("ticket.deleted", ticket_id=ticket_id)
+    delete_with_timeline(session, ticket, subject_type=SUBJECT, table="tickets", actor=actor)
 
 
 # --- figures for the dashboard -----------------------------------------------------------------------
