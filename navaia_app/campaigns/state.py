@@ -23,6 +23,7 @@ from navaia_app.core.zones import business_zone
 from navaia_app.customers import service as customers_service
 from navaia_app.outreach import calls
 from navaia_app.outreach.outcomes import DONE_CALL_STATUSES
+from navaia_app.ui.actions import service_action
 from navaia_app.ui.confirm import DeleteConfirmMixin, FormDialogMixin
 from navaia_app.ui.live import LivePageMixin
 from navaia_app.ui.paging import PagedMixin, SearchMixin
@@ -181,14 +182,8 @@ class CampaignsState(FormDialogMixin, DeleteConfirmMixin, LivePageMixin, ViewerZ
     # --- lifecycle actions (the list page and the campaign page share them) ---
 
     def _act(self, action, campaign_id: int, done: str):
-        try:
-            with session_scope() as session:
-                campaign = action(session=session, campaign_id=campaign_id, actor=actor())
-                name = campaign.name
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        self._reload()
-        return rx.toast.success(done.format(name=name))
+        return service_action(lambda s: action(session=s, campaign_id=campaign_id, actor=actor()).name,
+                              then=self._reload, done=lambda name: done.format(name=name))
 
     @rx.event
     @authenticated
@@ -213,15 +208,9 @@ class CampaignsState(FormDialogMixin, DeleteConfirmMixin, LivePageMixin, ViewerZ
     @rx.event
     @authenticated
     def duplicate(self, campaign_id: int):
-        try:
-            with session_scope() as session:
-                copy = service.duplicate_campaign(session=session, campaign_id=campaign_id,
-                                                  created_by_id=actor().id)
-                name = copy.name
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        self._reload()
-        return rx.toast.success(f"Created the draft {name}.")
+        return service_action(
+            lambda s: service.duplicate_campaign(session=s, campaign_id=campaign_id, created_by_id=actor().id).name,
+            then=self._reload, done=lambda name: f"Created the draft {name}.")
 
     # --- delete ---
 
@@ -548,13 +537,8 @@ class CampaignDetailState(LivePageMixin, ViewerZoneMixin, PagedMixin, AuthState)
         self._reload()
 
     def _act(self, action, done: str):
-        try:
-            with session_scope() as session:
-                action(session=session, campaign_id=self.campaign_id, actor=actor())
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        self._reload()
-        return rx.toast.success(done)
+        return service_action(lambda s: action(session=s, campaign_id=self.campaign_id, actor=actor()),
+                              then=self._reload, done=done)
 
     @rx.event
     @authenticated
@@ -591,10 +575,5 @@ class CampaignDetailState(LivePageMixin, ViewerZoneMixin, PagedMixin, AuthState)
     @rx.event
     @authenticated
     def hang_up(self, call_id: int):
-        try:
-            with session_scope() as session:
-                calls.hang_up_call(session=session, campaign_call_id=call_id)
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        self._reload()
-        return rx.toast.info("Hung up.")
+        return service_action(lambda s: calls.hang_up_call(session=s, campaign_call_id=call_id),
+                              then=self._reload, done="Hung up.", toast=rx.toast.info)

@@ -12,6 +12,7 @@ from navaia_app.core.errors import DomainError
 from navaia_app.core.validation import display_phone
 from navaia_app.customers import service
 from navaia_app.customers.models import CustomerIn, CustomerPatch
+from navaia_app.ui.actions import service_action
 from navaia_app.ui.confirm import DeleteConfirmMixin, FormDialogMixin
 from navaia_app.ui.live import LivePageMixin
 from navaia_app.ui.paging import PagedMixin, SearchMixin
@@ -139,16 +140,13 @@ class CustomersState(FormDialogMixin, DeleteConfirmMixin, LivePageMixin, PagedMi
     @rx.event
     @authenticated
     def toggle_dnc(self, customer_id: int):
-        try:
-            with session_scope() as session:
-                c = service.get_customer(session=session, customer_id=customer_id)
-                c = service.update_customer(session=session, customer_id=customer_id,
-                                            patch=CustomerPatch(do_not_call=not c.do_not_call))
-                state = "on" if c.do_not_call else "off"
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        self._reload()
-        return rx.toast.info(f"Do-not-call is {state} for {c.name}.")
+        def toggle(session):
+            c = service.get_customer(session=session, customer_id=customer_id)
+            c = service.update_customer(session=session, customer_id=customer_id,
+                                        patch=CustomerPatch(do_not_call=not c.do_not_call))
+            return f"Do-not-call is {'on' if c.do_not_call else 'off'} for {c.name}."
+
+        return service_action(toggle, then=self._reload, done=lambda message: message, toast=rx.toast.info)
 
     @rx.event
     @authenticated
@@ -157,14 +155,11 @@ class CustomersState(FormDialogMixin, DeleteConfirmMixin, LivePageMixin, PagedMi
         from navaia_app.auth.state import actor
         from navaia_app.outreach import calls
 
-        try:
-            with session_scope() as session:
-                call = calls.call_customer_now(session=session, customer_id=customer_id,
-                                                   requested_by_id=actor().id)
-                name = service.get_customer(session=session, customer_id=call.customer_id).name
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        return rx.toast.success(f"Calling {name} now…")
+        def call(session):
+            placed = calls.call_customer_now(session=session, customer_id=customer_id, requested_by_id=actor().id)
+            return service.get_customer(session=session, customer_id=placed.customer_id).name
+
+        return service_action(call, done=lambda name: f"Calling {name} now…")
 
     # --- delete ---------------------------------------------------------------------------
 
@@ -203,13 +198,9 @@ class CustomersState(FormDialogMixin, DeleteConfirmMixin, LivePageMixin, PagedMi
 
         customer_id = self.erase_id
         self.erase_id, self.erase_name = 0, ""
-        try:
-            with session_scope() as session:
-                privacy.erase_customer(session=session, actor=actor(), customer_id=customer_id)
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        self._reload()
-        return rx.toast.success(f"Customer {customer_id} erased: what identified them is gone; the figures stay.")
+        return service_action(
+            lambda s: privacy.erase_customer(session=s, actor=actor(), customer_id=customer_id), then=self._reload,
+            done=f"Customer {customer_id} erased: what identified them is gone; the figures stay.")
 
     # --- CSV import -----------------------------------------------------------------------
 

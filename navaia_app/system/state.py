@@ -7,9 +7,9 @@ import reflex as rx
 from navaia_app.audit import service as audit
 from navaia_app.auth.state import AuthState, actor, authenticated
 from navaia_app.core.db import session_scope
-from navaia_app.core.errors import DomainError
 from navaia_app.system import service
 from navaia_app.system.service import FailedJob
+from navaia_app.ui.actions import service_action
 from navaia_app.ui.paging import PagedMixin
 
 
@@ -124,10 +124,5 @@ class SystemState(PagedMixin, AuthState):
     @rx.event
     @authenticated(admin=True)
     def requeue(self, job_id: str):
-        try:
-            with session_scope() as session:
-                service.requeue_failed_job(session=session, viewer=actor(), job_id=job_id)
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        self._load_status()
-        return rx.toast.success("Queued again.")
+        return service_action(lambda s: service.requeue_failed_job(session=s, viewer=actor(), job_id=job_id),
+                              then=self._load_status, done="Queued again.")

@@ -14,6 +14,7 @@ from navaia_app.core.errors import DomainError
 from navaia_app.privacy import retention
 from navaia_app.webhooks_out import service
 from navaia_app.webhooks_out.models import EVENT_TYPES
+from navaia_app.ui.actions import service_action
 
 LOG_PAGE = 20
 
@@ -179,13 +180,7 @@ class IntegrationsState(AuthState):
         return rx.toast.success("Endpoint added. Copy its signing secret now: it is shown once.")
 
     def _endpoint_action(self, action, message: str):
-        try:
-            with session_scope() as session:
-                action(session)
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        self._load_endpoints()
-        return rx.toast.success(message)
+        return service_action(action, then=self._load_endpoints, done=message)
 
     @rx.event
     @authenticated(admin=True)
@@ -265,13 +260,8 @@ class IntegrationsState(AuthState):
     @rx.event
     @authenticated
     def revoke_feed(self, feed_id: int):
-        try:
-            with session_scope() as session:
-                feeds.revoke_feed(session=session, user=actor(), feed_id=feed_id)
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        self._load_feeds()
-        return rx.toast.success("Calendar URL revoked: it no longer works.")
+        return service_action(lambda s: feeds.revoke_feed(session=s, user=actor(), feed_id=feed_id),
+                              then=self._load_feeds, done="Calendar URL revoked: it no longer works.")
 
     # --- retention --------------------------------------------------------------------------------
 
