@@ -4,9 +4,10 @@ from datetime import datetime
 from typing import Literal
 
 import sqlalchemy as sa
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel
 from sqlmodel import Field, SQLModel
 
+from navaia_app.core.schemas import InputSchema, OutputSchema
 from navaia_app.core.types import DbInt, utc_column, utcnow
 
 BOOKING_STATUSES = ("pending", "confirmed", "cancelled", "completed", "no_show")
@@ -44,8 +45,7 @@ class Booking(SQLModel, table=True):
 # --- REST schemas (validated again in the service) --------------------------------------------------
 
 
-class BookingIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class BookingIn(InputSchema):
     customer_id: DbInt
     service: str
     starts_at: AwareDatetime
@@ -57,11 +57,9 @@ class BookingIn(BaseModel):
     resource: str = "business"
 
 
-class BookingPatch(BaseModel):
+class BookingPatch(InputSchema):
     """Only the fields given change. A new `starts_at`/`duration_minutes`/`resource` reschedules (same rules as a
     new booking); `status` moves through the workflow (pending -> confirmed -> completed | no_show, cancelled)."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     service: str | None = None
     starts_at: AwareDatetime | None = None
     duration_minutes: int | None = None
@@ -71,8 +69,7 @@ class BookingPatch(BaseModel):
     resource: str | None = None
 
 
-class BookingOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class BookingOut(OutputSchema):
     id: int
     customer_id: int
     service: str

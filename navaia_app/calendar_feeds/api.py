@@ -7,25 +7,24 @@ from datetime import datetime
 
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field as PydanticField
+from pydantic import BaseModel, Field as PydanticField
 
 from navaia_app.auth.deps import CurrentUser
 from navaia_app.calendar_feeds import service
 from navaia_app.core.api import DB, SIGNED_IN_ERRORS, problem
+from navaia_app.core.schemas import InputSchema, OutputSchema
 from navaia_app.core.types import DbInt
 
 router = APIRouter(prefix="/api/v1/calendar-feeds", tags=["calendar feeds"], responses=SIGNED_IN_ERRORS)
 feed_router = APIRouter(tags=["calendar feeds"])
 
 
-class FeedIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class FeedIn(InputSchema):
     service: str | None = PydanticField(default=None, max_length=120,
                                         description="Only this service's bookings (omitted: every booking)")
 
 
-class FeedOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class FeedOut(OutputSchema):
     id: int
     service: str | None
     created_at: datetime

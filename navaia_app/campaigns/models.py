@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
+from navaia_app.core.schemas import InputSchema, OutputSchema
 from navaia_app.core.types import DbInt, utc_column, utcnow
 from navaia_app.outreach.models import (  # noqa: F401  (the call tables live with the pipeline)
     CallStatusEvent,
@@ -101,8 +102,7 @@ class AudienceIn(BaseModel):
     customer_ids: list[DbInt] | None = None
 
 
-class CampaignIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class CampaignIn(InputSchema):
     name: str
     purpose: str = ""
     customer_ids: list[DbInt] | None = PydanticField(
@@ -123,8 +123,7 @@ class CampaignIn(BaseModel):
         "campaign's variables). Empty: hang up on machines."))
 
 
-class CampaignPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class CampaignPatch(InputSchema):
     name: str | None = None
     purpose: str | None = None
     customer_ids: list[DbInt] | None = None
@@ -170,8 +169,7 @@ class CampaignOut(BaseModel):
     completed_at: datetime | None
 
 
-class CampaignCallOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class CampaignCallOut(OutputSchema):
     id: int
     campaign_id: int | None
     customer_id: int

@@ -84,15 +84,8 @@ class CallingWindow:
         return _day_span(self.start, self.end, day, tz)
 
     def contains(self, instant: datetime, tz_name: str) -> bool:
-        tz = zone(tz_name)
-        local_day = instant.astimezone(tz).date()
-        for day in (local_day - timedelta(days=1), local_day):
-            if day.weekday() not in self.days:
-                continue
-            opens, closes = self._span(day, tz)
-            if opens <= instant < closes:
-                return True
-        return False
+        """Whether the window is open at `instant` in the zone `tz_name`."""
+        return self.closes_after(instant, tz_name) is not None
 
     def next_opening(self, instant: datetime, tz_name: str) -> datetime | None:
         """`instant` itself when the window is open then, else when it next opens (None: never)."""

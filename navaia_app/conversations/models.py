@@ -4,9 +4,9 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict
 from sqlmodel import Field, SQLModel
 
+from navaia_app.core.schemas import OutputSchema
 from navaia_app.core.types import utc_column, utcnow
 
 # What a call led to. Every post-call transcription ends in one of the first three; review turns
@@ -110,10 +110,8 @@ class WebhookEvent(SQLModel, table=True):
     conversation_id: int | None = Field(default=None, index=True)
 
 
-class ConversationOut(BaseModel):
+class ConversationOut(OutputSchema):
     """A voice-agent call as the REST API shows it."""
-
-    model_config = ConfigDict(from_attributes=True)
     id: int
     external_id: str
     agent_id: str | None

@@ -66,8 +66,9 @@ SIGNED_IN_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-class RequestContextMiddleware:
-    """Gives every HTTP request an id (from X-Request-ID or new) that every log line carries."""
+class HttpMiddleware:
+    """A pure ASGI middleware that sees HTTP requests only (`handle`); lifespan and websocket traffic pass
+    through untouched."""
 
     def __init__(self, app):
         self.app = app
@@ -75,6 +76,16 @@ class RequestContextMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        return await self.handle(scope, receive, send)
+
+    async def handle(self, scope, receive, send):
+        raise NotImplementedError
+
+
+class RequestContextMiddleware(HttpMiddleware):
+    """Gives every HTTP request an id (from X-Request-ID or new) that every log line carries."""
+
+    async def handle(self, scope, receive, send):
         incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming[:64] if incoming and incoming.replace("-", "").isalnum() else uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()

@@ -57,15 +57,24 @@ def get_engine() -> sa.Engine:
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
-    """A unit of work: commits when the block ends cleanly, rolls back otherwise."""
-    session = Session(get_engine(), expire_on_commit=False)
+def committed(session: Session) -> Iterator[Session]:
+    """Commits `session` when the block ends cleanly, rolls it back (and re-raises) otherwise; the caller
+    closes it."""
     try:
         yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A unit of work: commits when the block ends cleanly, rolls back otherwise."""
+    session = Session(get_engine(), expire_on_commit=False)
+    try:
+        with committed(session):
+            yield session
     finally:
         session.close()
 

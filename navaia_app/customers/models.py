@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import event
 from sqlmodel import Field, SQLModel
 
+from navaia_app.core.schemas import InputSchema, OutputSchema
 from navaia_app.core.types import utc_column, utcnow
 
 
@@ -32,10 +32,8 @@ class Customer(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
 
-class CustomerIn(BaseModel):
+class CustomerIn(InputSchema):
     """What a person or a client sends to create a customer (validated again in the service)."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str
     phone: str
     email: str | None = None
@@ -45,8 +43,7 @@ class CustomerIn(BaseModel):
     notes: str = ""
 
 
-class CustomerPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class CustomerPatch(InputSchema):
     name: str | None = None
     phone: str | None = None
     email: str | None = None
@@ -56,8 +53,7 @@ class CustomerPatch(BaseModel):
     notes: str | None = None
 
 
-class CustomerOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class CustomerOut(OutputSchema):
     id: int
     name: str
     phone: str

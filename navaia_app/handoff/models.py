@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
+from navaia_app.core.schemas import InputSchema
 from navaia_app.core.types import utc_column, utcnow
 
 
@@ -27,8 +28,7 @@ class HandoffNumber(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
 
-class HandoffNumberIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class HandoffNumberIn(InputSchema):
     label: str = PydanticField("", max_length=80)
     phone: str = PydanticField(max_length=40, description="Any format; stored in E.164")
     days: list[str] = PydanticField(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"], max_length=7)

@@ -41,7 +41,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
 from navaia_app.core import live
-from navaia_app.core.db import get_engine, session_scope
+from navaia_app.core.db import committed, get_engine, session_scope
 from navaia_app.core.logging import get_logger, log_scope, mask_phone
 from navaia_app.core.signing import send_to_own_webhook
 from navaia_app.core.settings import get_settings
@@ -303,11 +303,8 @@ class Dispatcher:
             self._session = Session(bind=self._connection, expire_on_commit=False)
         session = self._session
         try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+            with committed(session):
+                yield session
         finally:
             # Nothing is cached across units (every read is fresh) but what the purposes ask to keep (the
             # campaigns, which _refresh re-reads every half second: every claim and outcome consults them).

@@ -14,6 +14,7 @@ An attempt: placing -> ringing -> in_progress -> ended; placing -> not_placed (t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -77,27 +78,25 @@ def allowed_from(target: str, *candidates: str) -> tuple[str, ...]:
 def move_call(call: Any, target: str, *, now: datetime | None = None, source: str = "") -> bool:
     """Set `call.status` to `target` if the table allows it (True), else leave it and log (False).
     The same status again is a no-op that counts as done, except for a rescheduled pending call."""
-    current = call.status
-    if current == target and target != "pending":
+    if call.status == target and target != "pending":
         return True
-    if not can_move_call(current, target):
-        log.warning("call.transition_refused", campaign_call_id=getattr(call, "id", None), current=current,
-                    target=target, source=source)
-        return False
-    call.status = target
-    call.updated_at = now or utcnow()
-    return True
+    return _move(call, target, can_move_call, "call", "campaign_call_id", now=now, source=source)
 
 
 def move_attempt(attempt: Any, target: str, *, now: datetime | None = None, source: str = "") -> bool:
     """Set `attempt.status` to `target` if the table allows it (True), else leave it and log (False)."""
-    current = attempt.status
-    if current == target:
+    if attempt.status == target:
         return True
-    if not can_move_attempt(current, target):
-        log.warning("attempt.transition_refused", attempt_id=getattr(attempt, "id", None), current=current,
+    return _move(attempt, target, can_move_attempt, "attempt", "attempt_id", now=now, source=source)
+
+
+def _move(row: Any, target: str, allowed: Callable[[str, str], bool], noun: str, id_key: str, *,
+          now: datetime | None, source: str) -> bool:
+    current = row.status
+    if not allowed(current, target):
+        log.warning(f"{noun}.transition_refused", **{id_key: getattr(row, "id", None)}, current=current,
                     target=target, source=source)
         return False
-    attempt.status = target
-    attempt.updated_at = now or utcnow()
+    row.status = target
+    row.updated_at = now or utcnow()
     return True

@@ -9,6 +9,9 @@ repeated (CallSid, CallStatus) as already seen.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session, select
@@ -40,6 +43,10 @@ def public_url(request: Request) -> str:
 
 
 async def verified_form(request: Request) -> dict[str, str]:
+    """The form Twilio posted, once its X-Twilio-Signature checks out against TWILIO_AUTH_TOKEN.
+
+    Raises HTTPException 403 (no token configured, or a missing or wrong signature) or 413 (body over
+    MAX_FORM_BYTES)."""
     token = get_settings().twilio_auth_token
     signature = request.headers.get("X-Twilio-Signature", "")
     if not token:
@@ -54,6 +61,14 @@ async def verified_form(request: Request) -> dict[str, str]:
         log.warning("twilio.signature_invalid", path=request.url.path)
         raise HTTPException(403, "Invalid X-Twilio-Signature.")
     return params
+
+
+async def handle_verified(request: Request, handler: Callable[..., Any], *args: Any) -> Any:
+    """What `handler(form, *args)` answers for a Twilio callback whose signature checks out (see
+    verified_form, whose HTTPExceptions it raises). The handler runs in a thread: its database work must not
+    stall the event loop the web app shares."""
+    params = await verified_form(request)
+    return await run_in_threadpool(handler, params, *args)
 
 
 def _seen(session: Session, call_sid: str, status: str) -> CallStatusEvent | None:
@@ -75,18 +90,18 @@ def _remember(call_sid: str, status: str, response: str | None = None) -> bool:
     return True
 
 
-def _duration(value: str | None) -> int | None:
+def _number(value: str | None, parse: Callable[[str], Any]) -> Any:
+    """`parse(value)` for a number Twilio sent; None when it is absent or unreadable."""
     try:
-        return int(value) if value not in (None, "") else None
+        return parse(value) if value not in (None, "") else None
     except ValueError:
         return None
 
 
 @router.post("/status")
 async def twilio_status(request: Request):
-    params = await verified_form(request)
-    # The database work runs in a thread: it must not stall the event loop the web app shares.
-    return await run_in_threadpool(handle_status, params, request.query_params.get("attempt"))
+    """A call's status callback (see handle_status)."""
+    return await handle_verified(request, handle_status, request.query_params.get("attempt"))
 
 
 def handle_status(params: dict[str, str], attempt_key: str | None):
@@ -120,8 +135,8 @@ def handle_status(params: dict[str, str], attempt_key: str | None):
         session.flush()
         call = service.report_call_update(session=session, provider_call_id=call_sid, status=status,
                                           attempt_key=attempt_key,
-                                          duration_seconds=_duration(params.get("CallDuration")), detail=detail)
-        price = _price(params.get("Price"))
+                                          duration_seconds=_number(params.get("CallDuration"), int), detail=detail)
+        price = _number(params.get("Price"), lambda text: abs(float(text)))  # "-0.01300": charged, negative
         if price is not None:  # when Twilio already knows what the call cost (analytics)
             service.record_attempt_cost(session=session, provider_call_id=call_sid, amount=price,
                                         unit=(params.get("PriceUnit") or "USD")[:8])
@@ -132,18 +147,10 @@ def handle_status(params: dict[str, str], attempt_key: str | None):
     return JSONResponse({"status": "ok" if call is not None else "unknown call"})
 
 
-def _price(value: str | None) -> float | None:
-    """Twilio's price ("-0.01300": what was charged, negative) as a positive amount; None when absent."""
-    try:
-        return abs(float(value)) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
 @router.post("/amd")
 async def twilio_amd(request: Request):
-    params = await verified_form(request)
-    return await run_in_threadpool(handle_amd, params, request.query_params.get("attempt"))
+    """The asynchronous answering-machine detection result (see handle_amd)."""
+    return await handle_verified(request, handle_amd, request.query_params.get("attempt"))
 
 
 def handle_amd(params: dict[str, str], attempt_key: str | None):
@@ -195,8 +202,8 @@ def _xml(twiml: str) -> Response:
 
 @router.post("/voice")
 async def twilio_voice(request: Request):
-    params = await verified_form(request)
-    return await run_in_threadpool(handle_voice, params, request.query_params.get("attempt"))
+    """The TwiML for an answered call (see handle_voice)."""
+    return await handle_verified(request, handle_voice, request.query_params.get("attempt"))
 
 
 def handle_voice(params: dict[str, str], attempt_key: str | None):

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Literal
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
+from navaia_app.core.schemas import InputSchema, OutputSchema
 from navaia_app.core.types import utc_column, utcnow
 
 CHANNELS = ("call", "sms")
@@ -114,8 +115,7 @@ class SmsMessage(SQLModel, table=True):
 # --- REST schemas ------------------------------------------------------------------------------------
 
 
-class ReminderOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class ReminderOut(OutputSchema):
     id: int
     booking_id: int
     channel: Channel
@@ -133,8 +133,7 @@ class ReminderPage(BaseModel):
     total: int
 
 
-class ReminderSettingsOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class ReminderSettingsOut(OutputSchema):
     enabled: bool
     call_lead_minutes: int | None
     sms_lead_minutes: int | None
@@ -149,10 +148,8 @@ class ReminderSettingsOut(BaseModel):
     updated_at: datetime
 
 
-class ReminderSettingsIn(BaseModel):
+class ReminderSettingsIn(InputSchema):
     """Only the fields given change."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     enabled: bool | None = None
     call_lead_minutes: int | None = PydanticField(default=None, ge=0, le=10_080,
                                                   description="0–10,080; null turns reminder calls off")

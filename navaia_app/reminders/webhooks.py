@@ -8,13 +8,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 from twilio.twiml.messaging_response import MessagingResponse
 
 from navaia_app.core.db import session_scope
 from navaia_app.core.logging import get_logger
 from navaia_app.reminders import service
-from navaia_app.outreach.twilio_webhooks import verified_form
+from navaia_app.outreach.twilio_webhooks import handle_verified
 
 log = get_logger(__name__)
 
@@ -30,11 +29,14 @@ def _twiml(reply: str | None) -> Response:
 
 @router.post("/sms")
 async def inbound_sms(request: Request):
-    params = await verified_form(request)
-    return await run_in_threadpool(handle_inbound, params)
+    """An inbound text (see handle_inbound)."""
+    return await handle_verified(request, handle_inbound)
 
 
 def handle_inbound(params: dict[str, str]) -> Response:
+    """The TwiML answer to an inbound text: the reply the reminders service gives (confirm, cancel, stop...),
+    once per MessageSid (a repeated delivery gets the same answer). Raises HTTPException 400 without
+    MessageSid or From."""
     sid = params.get("MessageSid") or params.get("SmsSid") or ""
     if not sid or not params.get("From"):
         raise HTTPException(400, "MessageSid and From are required.")
@@ -51,11 +53,13 @@ def handle_inbound(params: dict[str, str]) -> Response:
 
 @router.post("/sms-status")
 async def sms_status(request: Request):
-    params = await verified_form(request)
-    return await run_in_threadpool(handle_status, params)
+    """A reminder text's delivery report (see handle_status)."""
+    return await handle_verified(request, handle_status)
 
 
 def handle_status(params: dict[str, str]) -> JSONResponse:
+    """Records a reminder text's delivery status on its reminder ("unknown message" for a MessageSid no
+    reminder sent). Raises HTTPException 400 without MessageSid or MessageStatus."""
     sid = params.get("MessageSid") or params.get("SmsSid") or ""
     status = params.get("MessageStatus") or params.get("SmsStatus") or ""
     if not sid or not status:

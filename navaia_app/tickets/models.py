@@ -4,9 +4,10 @@ from datetime import datetime
 from typing import Literal
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 from sqlmodel import Field, SQLModel
 
+from navaia_app.core.schemas import InputSchema, OutputSchema
 from navaia_app.core.types import DbInt, utc_column, utcnow
 
 TICKET_STATUSES = ("open", "in_progress", "resolved", "closed")
@@ -55,8 +56,7 @@ class Ticket(SQLModel, table=True):
 # --- REST schemas (validated again in the service) --------------------------------------------------
 
 
-class TicketIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class TicketIn(InputSchema):
     title: str
     description: str = ""
     priority: TicketPriority = "medium"
@@ -68,10 +68,8 @@ class TicketIn(BaseModel):
     source: Source = "api"
 
 
-class TicketPatch(BaseModel):
+class TicketPatch(InputSchema):
     """Only the fields given change; `status` moves through the workflow (open -> in_progress -> ...)."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     title: str | None = None
     description: str | None = None
     status: TicketStatus | None = None
@@ -81,8 +79,7 @@ class TicketPatch(BaseModel):
     assignee_id: DbInt | None = None
 
 
-class TicketOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class TicketOut(OutputSchema):
     id: int
     title: str
     description: str
@@ -98,8 +95,7 @@ class TicketOut(BaseModel):
     resolved_at: datetime | None
 
 
-class CommentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class CommentIn(InputSchema):
     body: str
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field as PydanticField
+from pydantic import BaseModel, Field as PydanticField
 
 from navaia_app.auth.deps import CurrentUser
 from navaia_app.core.api import DB, SIGNED_IN_ERRORS, problem
+from navaia_app.core.schemas import InputSchema
 from navaia_app.core.types import DB_INT_MAX, DbInt
 from navaia_app.webhooks_out import service
 from navaia_app.webhooks_out.models import AttemptOut, DeliveryOut, EndpointCreated, EndpointIn, EndpointOut
@@ -24,8 +25,7 @@ class EndpointPage(BaseModel):
     total: int
 
 
-class EndpointPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class EndpointPatch(InputSchema):
     url: str | None = PydanticField(default=None, max_length=2000)
     events: list[str] | None = PydanticField(default=None, min_length=1, max_length=20)
     description: str | None = PydanticField(default=None, max_length=300)

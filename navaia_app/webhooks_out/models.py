@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field as PydanticField
+from pydantic import BaseModel, Field as PydanticField
 from sqlmodel import Field, SQLModel
 
+from navaia_app.core.schemas import InputSchema, OutputSchema
 from navaia_app.core.types import utc_column, utcnow
 
 # What a business can subscribe to. `endpoint.test` is sent only by the "send test event" button.
@@ -97,16 +98,14 @@ class WebhookDeliveryAttempt(SQLModel, table=True):
 # --- REST schemas ----------------------------------------------------------------------------------
 
 
-class EndpointIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class EndpointIn(InputSchema):
     url: str = PydanticField(max_length=2000, description="https:// (or http://) address of the receiver")
     events: list[str] = PydanticField(min_length=1, max_length=len(EVENT_TYPES),
                                       description=f"Any of: {', '.join(EVENT_TYPES)}")
     description: str = PydanticField(default="", max_length=300)
 
 
-class EndpointOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class EndpointOut(OutputSchema):
     id: int
     url: str
     description: str
@@ -137,8 +136,7 @@ class DeliveryOut(BaseModel):
     created_at: datetime
 
 
-class AttemptOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class AttemptOut(OutputSchema):
     id: int
     delivery_id: int
     number: int
