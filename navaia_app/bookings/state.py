@@ -26,7 +26,7 @@ from navaia_app.tickets.service import SOURCE_LABELS
 from navaia_app.ui.detail import RecordDetail, TimelineRow, timeline_rows
 from navaia_app.ui.live import LivePageMixin
 from navaia_app.ui.optimistic import change_status_optimistically, with_status
-from navaia_app.ui.paging import PagedMixin
+from navaia_app.ui.paging import DateRangeMixin, PagedMixin
 
 ANY = "any"
 HOUR_PX = 56
@@ -172,7 +172,7 @@ def booking_timeline_text(kind: str, old: str | None, new: str | None, zone) -> 
     return "dot", kind
 
 
-class BookingsState(FormDialogMixin, LivePageMixin, PagedMixin, ViewerZoneMixin, CustomerPickerMixin, AuthState):
+class BookingsState(FormDialogMixin, LivePageMixin, PagedMixin, DateRangeMixin, ViewerZoneMixin, CustomerPickerMixin, AuthState):
     _live_topics = ("bookings", "customers")
 
     view: str = "calendar"
@@ -197,8 +197,6 @@ class BookingsState(FormDialogMixin, LivePageMixin, PagedMixin, ViewerZoneMixin,
     # List
     rows: list[BookingRow] = []
     status_filter: str = ANY
-    date_from: str = ""
-    date_to: str = ""
     customer_q: str = ""
 
     # New booking dialog
@@ -400,8 +398,7 @@ class BookingsState(FormDialogMixin, LivePageMixin, PagedMixin, ViewerZoneMixin,
         value = value[0] if isinstance(value, list) and value else value
         if value in ("calendar", "list"):
             self.view = value
-            self.page = 1
-            self._reload()
+            self._first_page()
 
     @rx.event
     @authenticated
@@ -459,36 +456,19 @@ class BookingsState(FormDialogMixin, LivePageMixin, PagedMixin, ViewerZoneMixin,
     def set_status_filter(self, value: str):
         if value in (ANY, *BOOKING_STATUSES):
             self.status_filter = value
-            self.page = 1
-            self._reload()
-
-    @rx.event
-    @authenticated
-    def set_date_from(self, value: str):
-        self.date_from = value if parse_day(value) else ""
-        self.page = 1
-        self._reload()
-
-    @rx.event
-    @authenticated
-    def set_date_to(self, value: str):
-        self.date_to = value if parse_day(value) else ""
-        self.page = 1
-        self._reload()
+            self._first_page()
 
     @rx.event
     @authenticated
     def set_customer_q(self, value: str):
         self.customer_q = (value or "")[:200]
-        self.page = 1
-        self._reload()
+        self._first_page()
 
     @rx.event
     @authenticated
     def clear_filters(self):
         self.status_filter, self.date_from, self.date_to, self.customer_q = ANY, "", "", ""
-        self.page = 1
-        self._reload()
+        self._first_page()
 
     # --- status, optimistic -----------------------------------------------------------------------
 

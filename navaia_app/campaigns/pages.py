@@ -43,13 +43,13 @@ def _actions(status, campaign_id, name, state, *, size="1", with_labels=False) -
                                          on_click=handler, aria_label=label, **props), content=label)
 
     return rx.hstack(
-        rx.cond(status == "draft", button("play", "Run", state.run(campaign_id), "green", class_name="run-campaign")),
+        rx.cond(status == "draft", button("play", "Run", state.lifecycle("run", campaign_id), "green", class_name="run-campaign")),
         rx.cond((status == "running") | (status == "scheduled"),
-                button("pause", "Pause", state.pause(campaign_id), "amber", class_name="pause-campaign")),
-        rx.cond(status == "paused", button("play", "Resume", state.resume(campaign_id), "green",
+                button("pause", "Pause", state.lifecycle("pause", campaign_id), "amber", class_name="pause-campaign")),
+        rx.cond(status == "paused", button("play", "Resume", state.lifecycle("resume", campaign_id), "green",
                                            class_name="resume-campaign")),
         rx.cond((status == "running") | (status == "scheduled") | (status == "paused"),
-                button("square", "Cancel", state.cancel(campaign_id), "red", class_name="cancel-campaign")),
+                button("square", "Cancel", state.lifecycle("cancel", campaign_id), "red", class_name="cancel-campaign")),
         rx.cond(status == "draft", button("pencil", "Edit", S.open_edit(campaign_id))),
         button("copy", "Duplicate", state.duplicate(campaign_id)),
         rx.cond(status == "draft", button("trash-2", "Delete", S.ask_delete(campaign_id, name), "red")),

@@ -122,6 +122,24 @@ def _parse_variables(text: str) -> dict[str, str]:
         out[name.strip()] = value.strip()
     return out
 
+# The lifecycle buttons: the service call, what the list says after it, and what the campaign's own page says.
+LIFECYCLE = {
+    "run": (service.start_campaign, "{name} is running.", "The campaign is running."),
+    "pause": (service.pause_campaign, "{name} is paused; calls already ringing finish.",
+              "Paused; calls already ringing finish."),
+    "resume": (service.resume_campaign, "{name} resumed.", "Resumed."),
+    "cancel": (service.cancel_campaign, "{name} is cancelled.", "Cancelled; calls already ringing finish."),
+}
+
+
+def _lifecycle(action: str, campaign_id: int, *, then, on_list: bool):
+    """Run, pause, resume or cancel a campaign (LIFECYCLE names them), from the list or from its own page."""
+    if action not in LIFECYCLE:
+        return None
+    change, listed, own_page = LIFECYCLE[action]
+    return service_action(lambda s: change(session=s, campaign_id=campaign_id, actor=actor()).name, then=then,
+                          done=lambda name: (listed if on_list else own_page).format(name=name))
+
 
 class CampaignsState(FormDialogMixin, DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin,
                      PagedMixin, SearchMixin, AuthState):
@@ -176,34 +194,14 @@ class CampaignsState(FormDialogMixin, DeleteConfirmMixin, LivePageMixin, ViewerZ
     @authenticated
     def set_status_filter(self, value: str):
         self.status_filter = "" if value == "all" else value
-        self.page = 1
-        self._reload()
+        self._first_page()
 
     # --- lifecycle actions (the list page and the campaign page share them) ---
 
-    def _act(self, action, campaign_id: int, done: str):
-        return service_action(lambda s: action(session=s, campaign_id=campaign_id, actor=actor()).name,
-                              then=self._reload, done=lambda name: done.format(name=name))
-
     @rx.event
     @authenticated
-    def run(self, campaign_id: int):
-        return self._act(service.start_campaign, campaign_id, "{name} is running.")
-
-    @rx.event
-    @authenticated
-    def pause(self, campaign_id: int):
-        return self._act(service.pause_campaign, campaign_id, "{name} is paused; calls already ringing finish.")
-
-    @rx.event
-    @authenticated
-    def resume(self, campaign_id: int):
-        return self._act(service.resume_campaign, campaign_id, "{name} resumed.")
-
-    @rx.event
-    @authenticated
-    def cancel(self, campaign_id: int):
-        return self._act(service.cancel_campaign, campaign_id, "{name} is cancelled.")
+    def lifecycle(self, action: str, campaign_id: int):
+        return _lifecycle(action, campaign_id, then=self._reload, on_list=True)
 
     @rx.event
     @authenticated
@@ -533,32 +531,12 @@ class CampaignDetailState(LivePageMixin, ViewerZoneMixin, PagedMixin, AuthState)
     @authenticated
     def set_call_filter(self, value: str):
         self.call_filter = "" if value == "all" else value
-        self.page = 1
-        self._reload()
-
-    def _act(self, action, done: str):
-        return service_action(lambda s: action(session=s, campaign_id=self.campaign_id, actor=actor()),
-                              then=self._reload, done=done)
+        self._first_page()
 
     @rx.event
     @authenticated
-    def run(self, _campaign_id: int = 0):
-        return self._act(service.start_campaign, "The campaign is running.")
-
-    @rx.event
-    @authenticated
-    def pause(self, _campaign_id: int = 0):
-        return self._act(service.pause_campaign, "Paused; calls already ringing finish.")
-
-    @rx.event
-    @authenticated
-    def resume(self, _campaign_id: int = 0):
-        return self._act(service.resume_campaign, "Resumed.")
-
-    @rx.event
-    @authenticated
-    def cancel(self, _campaign_id: int = 0):
-        return self._act(service.cancel_campaign, "Cancelled; calls already ringing finish.")
+    def lifecycle(self, action: str, _campaign_id: int = 0):
+        return _lifecycle(action, self.campaign_id, then=self._reload, on_list=False)
 
     @rx.event
     @authenticated

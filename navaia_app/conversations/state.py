@@ -317,8 +317,7 @@ class ConversationsState(PagedMixin, SearchMixin, LiveMixin, AuthState):
     def set_view(self, value: str | list[str]):
         value = value[0] if isinstance(value, list) and value else value
         self.view = value if isinstance(value, str) and value in VIEWS else "all"
-        self.page = 1
-        self._reload()
+        self._first_page()
 
     # --- the detail view -------------------------------------------------------------------------
 

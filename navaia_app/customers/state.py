@@ -15,7 +15,7 @@ from navaia_app.customers.models import CustomerIn, CustomerPatch
 from navaia_app.ui.actions import service_action
 from navaia_app.ui.confirm import DeleteConfirmMixin, FormDialogMixin
 from navaia_app.ui.live import LivePageMixin
-from navaia_app.ui.paging import PagedMixin, SearchMixin
+from navaia_app.ui.paging import PagedMixin, SearchMixin, sort_by_column
 
 EMPTY_FORM = {"name": "", "phone": "", "email": "", "timezone": "", "notes": "", "do_not_call": False}
 
@@ -80,12 +80,7 @@ class CustomersState(FormDialogMixin, DeleteConfirmMixin, LivePageMixin, PagedMi
     @rx.event
     @authenticated
     def sort_by(self, column: str):
-        if column not in service.SORTABLE:
-            return
-        self.descending = not self.descending if self.sort == column else False
-        self.sort = column
-        self.page = 1
-        self._reload()
+        sort_by_column(self, column, service.SORTABLE)
 
     # --- create / edit -------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from navaia_app.ui.confirm import FormDialogMixin
 from navaia_app.ui.detail import RecordDetail, TimelineRow, timeline_rows
 from navaia_app.ui.live import LivePageMixin
 from navaia_app.ui.optimistic import change_status_optimistically, with_status
-from navaia_app.ui.paging import PagedMixin, SearchMixin
+from navaia_app.ui.paging import DateRangeMixin, PagedMixin, SearchMixin, sort_by_column
 from navaia_app.ui.timefmt import ViewerZoneMixin, fmt_short, fmt_when, parse_day
 
 TABS = ("all", *TICKET_STATUSES)
@@ -97,7 +97,7 @@ def timeline_text(kind: str, old: str | None, new: str | None, body: str) -> tup
     return "dot", kind
 
 
-class TicketsState(FormDialogMixin, LivePageMixin, PagedMixin, SearchMixin,
+class TicketsState(FormDialogMixin, LivePageMixin, PagedMixin, DateRangeMixin, SearchMixin,
                    ViewerZoneMixin, CustomerPickerMixin, AuthState):
     _live_topics = ("tickets", "customers")
 
@@ -107,8 +107,6 @@ class TicketsState(FormDialogMixin, LivePageMixin, PagedMixin, SearchMixin,
     priority_filter: str = ANY
     source_filter: str = ANY
     assignee_filter: str = ANY
-    date_from: str = ""
-    date_to: str = ""
     sort: str = "created_at"
     descending: bool = True
     load_error: str = ""
@@ -276,18 +274,6 @@ class TicketsState(FormDialogMixin, LivePageMixin, PagedMixin, SearchMixin,
 
     @rx.event
     @authenticated
-    def set_date_from(self, value: str):
-        self.date_from = value if parse_day(value) else ""
-        self._first_page()
-
-    @rx.event
-    @authenticated
-    def set_date_to(self, value: str):
-        self.date_to = value if parse_day(value) else ""
-        self._first_page()
-
-    @rx.event
-    @authenticated
     def clear_filters(self):
         self.search, self.date_from, self.date_to = "", "", ""
         self.priority_filter = self.source_filter = self.assignee_filter = ANY
@@ -296,11 +282,7 @@ class TicketsState(FormDialogMixin, LivePageMixin, PagedMixin, SearchMixin,
     @rx.event
     @authenticated
     def sort_by(self, column: str):
-        if column not in service.SORTABLE:
-            return
-        self.descending = not self.descending if self.sort == column else column != "title"
-        self.sort = column
-        self._first_page()
+        sort_by_column(self, column, service.SORTABLE, descending_first=column != "title")
 
     # --- status, optimistic -----------------------------------------------------------------------
 
@@ -353,8 +335,7 @@ class TicketsState(FormDialogMixin, LivePageMixin, PagedMixin, SearchMixin,
             return
         self.form_open, self.form_errors = False, {}
         self.tab = "all" if self.tab not in ("all", "open") else self.tab
-        self.page = 1
-        self._reload()
+        self._first_page()
         return rx.toast.success(f"Created ticket #{ticket_id}.")
 
     # --- detail ---------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from navaia_app.auth.state import authenticated
+from navaia_app.ui.timefmt import parse_day
 
 
 class PagedMixin(rx.State, mixin=True):
@@ -67,3 +68,34 @@ class SearchMixin(rx.State, mixin=True):
     def set_search(self, value: str):
         self.search = (value or "")[:200]
         self._first_page()
+
+
+class DateRangeMixin(rx.State, mixin=True):
+    """A from and a to day (YYYY-MM-DD) over a paged table (mixed in with PagedMixin): each change starts from
+    the first page; a day that does not read as one clears its bound."""
+
+    date_from: str = ""
+    date_to: str = ""
+
+    @rx.event
+    @authenticated
+    def set_date_from(self, value: str):
+        self.date_from = value if parse_day(value) else ""
+        self._first_page()
+
+    @rx.event
+    @authenticated
+    def set_date_to(self, value: str):
+        self.date_to = value if parse_day(value) else ""
+        self._first_page()
+
+
+def sort_by_column(state, column: str, sortable, *, descending_first: bool = False) -> None:
+    """A click on a column header (the body of a page's `sort_by`): sort by that column (descending first
+    when `descending_first`), or the other way when it is already sorted by it; back to the first page.
+    A column not in `sortable` changes nothing."""
+    if column not in sortable:
+        return
+    state.descending = not state.descending if state.sort == column else descending_first
+    state.sort = column
+    state._first_page()

@@ -18,6 +18,14 @@ from navaia_app.ui.actions import service_action
 
 LOG_PAGE = 20
 
+# The buttons on an endpoint's row: the service call and what the page says after it.
+ENDPOINT_ACTIONS = {
+    "send_test": (service.send_test_event, "Test event queued; it appears in the delivery log once sent."),
+    "pause": (service.pause_endpoint, "Endpoint paused."),
+    "resume": (service.resume_endpoint, "Endpoint resumed: waiting events go out in order."),
+    "delete": (service.delete_endpoint, "Endpoint deleted."),
+}
+
 
 def _when(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else ""
@@ -179,36 +187,17 @@ class IntegrationsState(AuthState):
         self._load_endpoints()
         return rx.toast.success("Endpoint added. Copy its signing secret now: it is shown once.")
 
-    def _endpoint_action(self, action, message: str):
-        return service_action(action, then=self._load_endpoints, done=message)
-
     @rx.event
     @authenticated(admin=True)
-    def send_test(self, endpoint_id: int):
-        return self._endpoint_action(lambda s: service.send_test_event(session=s, actor=actor(),
-                                                                       endpoint_id=endpoint_id),
-                                     "Test event queued; it appears in the delivery log once sent.")
-
-    @rx.event
-    @authenticated(admin=True)
-    def pause(self, endpoint_id: int):
-        return self._endpoint_action(lambda s: service.pause_endpoint(session=s, actor=actor(),
-                                                                      endpoint_id=endpoint_id), "Endpoint paused.")
-
-    @rx.event
-    @authenticated(admin=True)
-    def resume(self, endpoint_id: int):
-        return self._endpoint_action(lambda s: service.resume_endpoint(session=s, actor=actor(),
-                                                                       endpoint_id=endpoint_id),
-                                     "Endpoint resumed: waiting events go out in order.")
-
-    @rx.event
-    @authenticated(admin=True)
-    def delete_endpoint(self, endpoint_id: int):
-        if self.log_endpoint_id == endpoint_id:
+    def endpoint_action(self, action: str, endpoint_id: int):
+        """Send a test event to, pause, resume or delete an endpoint (ENDPOINT_ACTIONS names them)."""
+        if action not in ENDPOINT_ACTIONS:
+            return None
+        change, done = ENDPOINT_ACTIONS[action]
+        if action == "delete" and self.log_endpoint_id == endpoint_id:
             self.log_endpoint_id = 0
-        return self._endpoint_action(lambda s: service.delete_endpoint(session=s, actor=actor(),
-                                                                       endpoint_id=endpoint_id), "Endpoint deleted.")
+        return service_action(lambda s: change(session=s, actor=actor(), endpoint_id=endpoint_id),
+                              then=self._load_endpoints, done=done)
 
     @rx.event
     @authenticated(admin=True)
