@@ -5,8 +5,8 @@ import reflex as rx
 from navaia_app.bookings.service import STATUS_LABELS
 from navaia_app.bookings.state import ANY, HOUR_PX, BookingsState as S, BusinessHoursState
 from navaia_app.customers.picker import customer_picker
-from navaia_app.ui.layout import (dialog_actions, empty_state, field_error, field_label, pager, search_input,
-                                  suggest_input, text_button)
+from navaia_app.ui.layout import (dialog_actions, empty_state, field_error, field_label, list_table, pager,
+                                  search_input, suggest_input, text_button)
 from navaia_app.ui.live import live_ticker
 from navaia_app.ui.timefmt import date_input, viewer_zone_probe
 
@@ -232,16 +232,8 @@ def _list() -> rx.Component:
         ),
         rx.cond(
             S.rows.length() > 0,
-            rx.box(rx.table.root(
-                rx.table.header(rx.table.row(
-                    rx.table.column_header_cell("When (your time)"), rx.table.column_header_cell("Customer"),
-                    rx.table.column_header_cell("Service", display=["none", "table-cell"]),
-                    rx.table.column_header_cell("Status"),
-                    rx.table.column_header_cell("Source", display=["none", "none", "table-cell"]),
-                    rx.table.column_header_cell(""))),
-                rx.table.body(rx.foreach(S.rows, _row)),
-                width="100%", variant="surface", size="2", class_name="cards-on-phone",
-            ), width="100%", overflow_x="auto", class_name="scroll-x"),
+            list_table(["When (your time)", "Customer", ("Service", "sm"), "Status", ("Source", "md"), ""],
+                       S.rows, _row),
             rx.cond(S.filtered,
                     empty_state("search-x", "No booking matches", "Change or clear the filters.",
                                 rx.button("Clear filters", variant="soft", on_click=S.clear_filters)),

@@ -11,8 +11,8 @@ from navaia_app.campaigns.state import CampaignsState as S
 from navaia_app.core.validation import timezone_names
 from navaia_app.ui import routes
 from navaia_app.ui.confirm import delete_dialog
-from navaia_app.ui.layout import (edit_dialog, empty_state, field_error, field_label, pager,
-                                  search_input, suggest_input)
+from navaia_app.ui.layout import (edit_dialog, empty_state, field_error, field_label, list_table, search_input,
+                                  suggest_input)
 from navaia_app.ui.live import live_ticker
 from navaia_app.ui.timefmt import viewer_zone_probe
 
@@ -240,21 +240,7 @@ def campaigns_page() -> rx.Component:
         field_error(S.load_error),
         rx.cond(
             S.total > 0,
-            rx.box(
-                rx.table.root(
-                    rx.table.header(rx.table.row(
-                        rx.table.column_header_cell("Campaign"),
-                        rx.table.column_header_cell("Status"),
-                        rx.table.column_header_cell("Progress", display=["none", "table-cell"]),
-                        rx.table.column_header_cell("Created", display=["none", "none", "table-cell"]),
-                        rx.table.column_header_cell(""),
-                    )),
-                    rx.table.body(rx.foreach(S.rows, _row)),
-                    variant="surface", size="2", width="100%", class_name="cards-on-phone",
-                ),
-                pager(S),
-                width="100%", overflow_x="auto",
-            ),
+            list_table(["Campaign", "Status", ("Progress", "sm"), ("Created", "md"), ""], S.rows, _row, paged=S),
             rx.cond(
                 (S.search != "") | (S.status_filter != ""),
                 empty_state("search-x", "No campaign matches", "Try another name or status."),
@@ -395,23 +381,8 @@ def campaign_page() -> rx.Component:
         ),
         rx.cond(
             D.total > 0,
-            rx.box(
-                rx.table.root(
-                    rx.table.header(rx.table.row(
-                        rx.table.column_header_cell("Customer"),
-                        rx.table.column_header_cell("Status"),
-                        rx.table.column_header_cell("Attempts", display=["none", "table-cell"]),
-                        rx.table.column_header_cell("Last outcome", display=["none", "none", "table-cell"]),
-                        rx.table.column_header_cell("Duration", display=["none", "table-cell"]),
-                        rx.table.column_header_cell("Conversation"),
-                        rx.table.column_header_cell("Updated", display=["none", "none", "table-cell"]),
-                    )),
-                    rx.table.body(rx.foreach(D.calls, _call_row)),
-                    variant="surface", size="1", width="100%", class_name="cards-on-phone",
-                ),
-                pager(D),
-                width="100%", overflow_x="auto",
-            ),
+            list_table(["Customer", "Status", ("Attempts", "sm"), ("Last outcome", "md"), ("Duration", "sm"),
+                        "Conversation", ("Updated", "md")], D.calls, _call_row, paged=D, size="1"),
             rx.cond(D.status == "draft",
                     empty_state("list-checks", "Not run yet", "Run the campaign to snapshot its audience: one call "
                                 "per customer appears here, live."),

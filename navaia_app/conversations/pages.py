@@ -7,7 +7,7 @@ import reflex as rx
 from navaia_app.conversations.state import ConversationsState as S
 from navaia_app.conversations.state import ReviewBadgeState
 from navaia_app.ui import routes
-from navaia_app.ui.layout import empty_state, field_error, field_label, pager, search_input, text_button
+from navaia_app.ui.layout import empty_state, field_error, field_label, list_table, search_input, text_button
 from navaia_app.ui.live import live_ticker
 
 TABS = (("all", "All calls"), ("review", "Needs review"), ("booking_created", "Booked"),
@@ -360,19 +360,10 @@ def conversations_page() -> rx.Component:
         field_error(S.load_error),
         rx.cond(
             S.rows.length() > 0,
-            rx.box(
-                rx.table.root(
-                    rx.table.header(rx.table.row(
-                        _header("When"), _header("Customer"), _header("Duration", display=["none", "table-cell"]),
+            list_table([_header("When"), _header("Customer"), _header("Duration", display=["none", "table-cell"]),
                         _header("Intent", display=["none", "none", "table-cell"]), _header("Outcome"),
-                        _header("Summary", display=["none", "none", "table-cell"]),
-                    )),
-                    rx.table.body(rx.foreach(S.rows, _row)),
-                    variant="surface", size="2", width="100%", class_name="cards-on-phone",
-                ),
-                pager(S),
-                width="100%", overflow_x="auto", class_name="scroll-x",
-            ),
+                        _header("Summary", display=["none", "none", "table-cell"])],
+                       S.rows, _row, paged=S),
             rx.cond(
                 S.view == "review",
                 empty_state("circle-check", "Nothing to review", "Every call became a booking or a ticket."),

@@ -5,8 +5,8 @@ import reflex as rx
 from navaia_app.core.validation import timezone_names
 from navaia_app.customers.state import CustomersState as S
 from navaia_app.ui.confirm import delete_dialog
-from navaia_app.ui.layout import (edit_dialog, empty_state, field_error, field_label, pager,
-                                  plain_header, search_input, sort_header, suggest_input)
+from navaia_app.ui.layout import (edit_dialog, empty_state, field_error, field_label, list_table, plain_header,
+                                  search_input, sort_header, suggest_input)
 from navaia_app.ui.live import live_ticker
 
 UPLOAD_ID = "customers-csv"
@@ -180,24 +180,13 @@ def customers_page() -> rx.Component:
         field_error(S.load_error),
         rx.cond(
             S.total > 0,
-            rx.box(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            sort_header(S, "Name", "name"),
-                            sort_header(S, "Phone", "phone"),
-                            plain_header("Time zone", display=["none", "none", "table-cell"]),
-                            plain_header("Calls"),
-                            sort_header(S, "Added", "created_at", display=["none", "none", "table-cell"]),
-                            rx.table.column_header_cell(""),
-                        )
-                    ),
-                    rx.table.body(rx.foreach(S.rows, _row)),
-                    variant="surface", size="2", width="100%", class_name="cards-on-phone",
-                ),
-                pager(S),
-                width="100%", overflow_x="auto", class_name="scroll-x",
-            ),
+            list_table([sort_header(S, "Name", "name"),
+                        sort_header(S, "Phone", "phone"),
+                        plain_header("Time zone", display=["none", "none", "table-cell"]),
+                        plain_header("Calls"),
+                        sort_header(S, "Added", "created_at", display=["none", "none", "table-cell"]),
+                        rx.table.column_header_cell("")],
+                       S.rows, _row, paged=S),
             rx.cond(
                 S.search != "",
                 empty_state("search-x", "No customer matches", "Try part of a name, an email or a few digits."),

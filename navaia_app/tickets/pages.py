@@ -5,8 +5,8 @@ import reflex as rx
 from navaia_app.customers.picker import customer_picker
 from navaia_app.tickets.service import PRIORITY_LABELS, SOURCE_LABELS, STATUS_LABELS
 from navaia_app.tickets.state import ANY, TicketsState as S
-from navaia_app.ui.layout import (dialog_actions, empty_state, field_error, field_label, pager, plain_header,
-                                  search_input, sort_header, suggest_input, text_button)
+from navaia_app.ui.layout import (dialog_actions, empty_state, field_error, field_label, list_table, pager,
+                                  plain_header, search_input, sort_header, suggest_input, text_button)
 from navaia_app.ui.live import live_ticker
 from navaia_app.ui.timefmt import date_input, viewer_zone_probe
 
@@ -133,22 +133,14 @@ def _tabs(*panel: rx.Component) -> rx.Component:
 def _table() -> rx.Component:
     return rx.cond(
         S.rows.length() > 0,
-        rx.box(
-            rx.table.root(
-                rx.table.header(rx.table.row(
-                    sort_header(S, "#", "id", display=["none", "table-cell"]),
+        list_table([sort_header(S, "#", "id", display=["none", "table-cell"]),
                     sort_header(S, "Title", "title"),
                     sort_header(S, "Status", "status"),
                     sort_header(S, "Priority", "priority", display=["none", "table-cell"]),
                     plain_header("Source", display=["none", "none", "table-cell"]),
                     plain_header("Assignee", display=["none", "none", "table-cell"]),
-                    sort_header(S, "Created", "created_at", display=["none", "table-cell"]),
-                )),
-                rx.table.body(rx.foreach(S.rows, _row)),
-                width="100%", variant="surface", size="2", class_name="cards-on-phone",
-            ),
-            width="100%", overflow_x="auto",
-        ),
+                    sort_header(S, "Created", "created_at", display=["none", "table-cell"])],
+                   S.rows, _row),
         rx.cond(
             S.filtered | (S.tab != "all"),
             empty_state("search-x", "No ticket matches", "Try another tab, or clear the filters.",

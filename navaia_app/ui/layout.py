@@ -313,3 +313,33 @@ def pager(state) -> rx.Component:
                   on_click=state.next_page, disabled=state.page >= state.page_count, aria_label="Next page"),
         align="center", width="100%", padding_top="0.75rem", spacing="3",
     )
+
+
+# A column shown only from this screen width on: "sm" hides it on phones, "md" on phones and small tablets.
+SHOWN_FROM = {"sm": ["none", "table-cell"], "md": ["none", "none", "table-cell"]}
+
+
+def _header_cell(header) -> rx.Component:
+    if isinstance(header, str):
+        return rx.table.column_header_cell(header)
+    if isinstance(header, tuple):
+        label, shown_from = header
+        return rx.table.column_header_cell(label, display=SHOWN_FROM[shown_from])
+    return header
+
+
+def list_table(headers: list, rows, render_row: Callable, *, paged=None, size: str = "2") -> rx.Component:
+    """A page's records as a table (cards on a phone: assets/phone.css) in a box that scrolls sideways and takes
+    keyboard focus (assets/a11y.js), with the pager of `paged` (a PagedMixin state) beneath when given.
+
+    A header is a label, a (label, SHOWN_FROM key) pair for a column that narrow screens leave out, or a
+    component (a sort_header)."""
+    return rx.box(
+        rx.table.root(
+            rx.table.header(rx.table.row(*[_header_cell(h) for h in headers])),
+            rx.table.body(rx.foreach(rows, render_row)),
+            variant="surface", size=size, width="100%", class_name="cards-on-phone",
+        ),
+        *([pager(paged)] if paged is not None else []),
+        width="100%", overflow_x="auto", class_name="scroll-x",
+    )
