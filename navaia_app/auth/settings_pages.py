@@ -7,7 +7,7 @@ from navaia_app.bookings.pages import business_hours_card
 from navaia_app.reminders.pages import reminders_link_card
 from navaia_app.conversations.setup import voice_agent_setup
 from navaia_app.handoff.pages import handoff_card
-from navaia_app.ui.layout import dialog_actions, field_error, field_label
+from navaia_app.ui.layout import dialog_actions, field_error, field_label, section_card
 
 
 def _labelled(label: str, name: str, type_: str = "text", errors=None, **props) -> rx.Component:
@@ -38,28 +38,20 @@ def _user_row(u) -> rx.Component:
 
 
 def _people() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.hstack(
-                rx.heading("People", size="4", as_="h2"), rx.spacer(),
-                rx.button(rx.icon("user-plus", size=16), "Add user", on_click=S.set_new_user_open(True),
-                          id="add-user"),
-                width="100%", align="center",
-            ),
-            rx.text(rx.cond(S.signup_allowed, "Self-registration is open (ALLOW_SIGNUP=true).",
-                            "Self-registration is closed: add people here."), size="2", color_scheme="gray"),
-            rx.table.root(
-                rx.table.header(rx.table.row(
-                    rx.table.column_header_cell("Person"), rx.table.column_header_cell("Role"),
-                    rx.table.column_header_cell("Status"),
-                    rx.table.column_header_cell("Last sign-in", display=["none", "table-cell"]),
-                    rx.table.column_header_cell(""))),
-                rx.table.body(rx.foreach(S.users, _user_row)),
-                width="100%", size="2", class_name="cards-on-phone",
-            ),
-            spacing="3", width="100%",
+    return section_card(
+        "People",
+        rx.table.root(
+            rx.table.header(rx.table.row(
+                rx.table.column_header_cell("Person"), rx.table.column_header_cell("Role"),
+                rx.table.column_header_cell("Status"),
+                rx.table.column_header_cell("Last sign-in", display=["none", "table-cell"]),
+                rx.table.column_header_cell(""))),
+            rx.table.body(rx.foreach(S.users, _user_row)),
+            width="100%", size="2", class_name="cards-on-phone",
         ),
-        width="100%",
+        intro=rx.cond(S.signup_allowed, "Self-registration is open (ALLOW_SIGNUP=true).",
+                      "Self-registration is closed: add people here."),
+        aside=rx.button(rx.icon("user-plus", size=16), "Add user", on_click=S.set_new_user_open(True), id="add-user"),
     )
 
 
@@ -96,7 +88,7 @@ def _password_card() -> rx.Component:
     errors = S.password_errors
     return rx.card(
         rx.vstack(
-            rx.heading("Your password", size="4", as_="h2"),
+            rx.heading("Your password", size="4"),
             rx.form(
                 rx.vstack(
                     _labelled("Current password", "current_password", "password", errors=errors, required=True,
@@ -123,7 +115,7 @@ def _system_card() -> rx.Component:
 
     return rx.card(
         rx.vstack(
-            rx.heading("System", size="4", as_="h2"),
+            rx.heading("System", size="4"),
             rx.data_list.root(
                 line("Background jobs", rx.cond(S.redis_ok, rx.badge("running", color_scheme="green"),
                                                 rx.badge("unavailable: Redis is down", color_scheme="orange"))),

@@ -6,7 +6,7 @@ from navaia_app.bookings.service import STATUS_LABELS
 from navaia_app.bookings.state import ANY, HOUR_PX, BookingsState as S, BusinessHoursState
 from navaia_app.customers.picker import customer_picker
 from navaia_app.ui.layout import (dialog_actions, empty_state, field_error, field_label, list_table, pager,
-                                  search_input, suggest_input, text_button)
+                                  search_input, section_card, suggest_input, text_button)
 from navaia_app.ui.live import live_ticker
 from navaia_app.ui.timefmt import date_input, viewer_zone_probe
 
@@ -136,8 +136,8 @@ def _calendar() -> rx.Component:
                                aria_label="Next week", class_name="wide-only"),
                 rx.icon_button(rx.icon("chevron-right", size=16), variant="soft", on_click=S.next_day,
                                aria_label="Next day", class_name="narrow-only"),
-                rx.heading(S.week_label, size="4", as_="h2", id="calendar-week-label", class_name="wide-only"),
-                rx.heading(S.shown_day_label, size="4", as_="h2", id="calendar-day-label", class_name="narrow-only"),
+                rx.heading(S.week_label, size="4", id="calendar-week-label", class_name="wide-only"),
+                rx.heading(S.shown_day_label, size="4", id="calendar-day-label", class_name="narrow-only"),
                 spacing="2", align="center",
             ),
             rx.spacer(),
@@ -407,7 +407,7 @@ def _detail_drawer() -> rx.Component:
                               rx.drawer.close(rx.icon_button(rx.icon("x", size=16), variant="ghost",
                                                              aria_label="Close")),
                               width="100%", align="center"),
-                    rx.heading(d.service, size="5", as_="h2"),
+                    rx.heading(d.service, size="5"),
                     rx.text(d.when, ", ", d.time_range, size="3", weight="medium", id="booking-detail-when"),
                     rx.text("Your time: ", d.viewer_zone, size="1", color_scheme="gray"),
                     rx.cond(d.customer_time != "", rx.text("Customer's time: ", d.customer_time, size="2")),
@@ -444,7 +444,7 @@ def _detail_drawer() -> rx.Component:
                         rx.link("Open in Conversations", size="2",
                           href="/conversations?id=" + d.conversation_id.to_string()),
                         spacing="1"), width="100%")),
-                    rx.heading("Activity", size="3", as_="h3"),
+                    rx.heading("Activity", size="3"),
                     rx.vstack(rx.foreach(S.timeline, lambda item: rx.hstack(
                         rx.center(rx.icon(item.icon, size=14), width="28px", height="28px", border_radius="50%",
                                   background=rx.color("gray", 3), flex_shrink="0"),
@@ -491,20 +491,16 @@ def bookings_page() -> rx.Component:
 def business_hours_card() -> rx.Component:
     """Read-only: opening hours, time zone and slot length come from the environment (see .env.example)."""
     H = BusinessHoursState
-    return rx.card(
-        rx.vstack(
-            rx.heading("Business hours", size="4", as_="h2"),
-            rx.text("Bookings must fall inside these hours; the voice agent offers free slots from them. "
-                    "Set BUSINESS_HOURS, BUSINESS_TIMEZONE and BOOKING_SLOT_MINUTES in the environment.",
-                    size="2", color_scheme="gray"),
-            rx.data_list.root(
-                rx.data_list.item(rx.data_list.label("Opening hours"),
-                                  rx.data_list.value(H.hours, id="settings-business-hours")),
-                rx.data_list.item(rx.data_list.label("Time zone"),
-                                  rx.data_list.value(H.timezone_name, " (now ", H.local_now, ")")),
-                rx.data_list.item(rx.data_list.label("Slot length"), rx.data_list.value(H.slot_minutes, " minutes")),
-            ),
-            spacing="3", width="100%",
+    return section_card(
+        "Business hours",
+        rx.data_list.root(
+            rx.data_list.item(rx.data_list.label("Opening hours"),
+                              rx.data_list.value(H.hours, id="settings-business-hours")),
+            rx.data_list.item(rx.data_list.label("Time zone"),
+                              rx.data_list.value(H.timezone_name, " (now ", H.local_now, ")")),
+            rx.data_list.item(rx.data_list.label("Slot length"), rx.data_list.value(H.slot_minutes, " minutes")),
         ),
-        width="100%", on_mount=H.load_hours,
+        intro="Bookings must fall inside these hours; the voice agent offers free slots from them. "
+              "Set BUSINESS_HOURS, BUSINESS_TIMEZONE and BOOKING_SLOT_MINUTES in the environment.",
+        on_mount=H.load_hours,
     )

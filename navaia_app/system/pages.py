@@ -3,7 +3,7 @@ from __future__ import annotations
 import reflex as rx
 
 from navaia_app.system.state import SystemState as S
-from navaia_app.ui.layout import empty_state, pager, stat_card
+from navaia_app.ui.layout import empty_state, pager, section_card, stat_card
 from navaia_app.ui.live import live_ticker
 
 
@@ -14,7 +14,7 @@ def _head(*labels: str) -> rx.Component:
 def _jobs() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.hstack(rx.heading("Background jobs", size="4", as_="h2"), rx.spacer(),
+            rx.hstack(rx.heading("Background jobs", size="4"), rx.spacer(),
                       rx.cond(S.redis_ok, rx.badge("Redis up", color_scheme="green"),
                               rx.badge("Redis down: jobs wait, nothing is lost", color_scheme="orange")),
                       width="100%", align="center"),
@@ -47,7 +47,7 @@ def _jobs() -> rx.Component:
 def _failed() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Failed jobs", size="4", as_="h2"),
+            rx.heading("Failed jobs", size="4"),
             rx.cond(
                 S.failed_jobs.length() > 0,
                 rx.table.root(
@@ -74,7 +74,7 @@ _SYNC_COLOURS = {"ok": "green", "failed": "red", "skipped": "gray", "running": "
 def _backstop() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.hstack(rx.heading("Lost-webhook backstop", size="4", as_="h2"), rx.spacer(),
+            rx.hstack(rx.heading("Lost-webhook backstop", size="4"), rx.spacer(),
                       rx.badge(S.sync_every, variant="soft"), width="100%", align="center"),
             rx.text("Lists the last 24 hours of ElevenLabs conversations and stores those whose post-call webhook "
                     "never came (ELEVENLABS_SYNC_SECONDS).", size="2", color_scheme="gray"),
@@ -102,38 +102,31 @@ def _backstop() -> rx.Component:
 
 
 def _audit() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.hstack(
-                rx.heading("Audit log", size="4", as_="h2"), rx.spacer(),
-                rx.select.root(
-                    rx.select.trigger(placeholder="Every action", aria_label="Filter by action"),
-                    rx.select.content(rx.select.item("Every action", value="all"),
-                                      rx.foreach(S.audit_actions, lambda a: rx.select.item(a, value=a))),
-                    on_change=S.filter_action, size="1",
+    return section_card(
+        "Audit log",
+        rx.cond(
+            S.audit_rows.length() > 0,
+            rx.box(
+                rx.table.root(
+                    _head("When (UTC)", "Who", "What", "On", "Detail"),
+                    rx.table.body(rx.foreach(S.audit_rows, lambda e: rx.table.row(
+                        rx.table.cell(rx.text(e.at, size="1")), rx.table.cell(rx.text(e.actor, size="1")),
+                        rx.table.cell(rx.badge(e.action, variant="soft")),
+                        rx.table.cell(rx.text(e.target, size="1")),
+                        rx.table.cell(rx.text(e.detail, size="1", color_scheme="gray"))))),
+                    width="100%", size="1",
                 ),
-                width="100%", align="center",
+                pager(S), width="100%", overflow_x="auto", class_name="scroll-x",
             ),
-            rx.cond(
-                S.audit_rows.length() > 0,
-                rx.box(
-                    rx.table.root(
-                        _head("When (UTC)", "Who", "What", "On", "Detail"),
-                        rx.table.body(rx.foreach(S.audit_rows, lambda e: rx.table.row(
-                            rx.table.cell(rx.text(e.at, size="1")), rx.table.cell(rx.text(e.actor, size="1")),
-                            rx.table.cell(rx.badge(e.action, variant="soft")),
-                            rx.table.cell(rx.text(e.target, size="1")),
-                            rx.table.cell(rx.text(e.detail, size="1", color_scheme="gray"))))),
-                        width="100%", size="1",
-                    ),
-                    pager(S), width="100%", overflow_x="auto", class_name="scroll-x",
-                ),
-                empty_state("scroll-text", "Nothing recorded yet", "Sign-ins, user changes, campaign starts and "
-                            "deletions appear here."),
-            ),
-            spacing="3", width="100%",
+            empty_state("scroll-text", "Nothing recorded yet", "Sign-ins, user changes, campaign starts and "
+                        "deletions appear here."),
         ),
-        width="100%",
+        aside=rx.select.root(
+            rx.select.trigger(placeholder="Every action", aria_label="Filter by action"),
+            rx.select.content(rx.select.item("Every action", value="all"),
+                              rx.foreach(S.audit_actions, lambda a: rx.select.item(a, value=a))),
+            on_change=S.filter_action, size="1",
+        ),
     )
 
 

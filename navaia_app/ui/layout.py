@@ -343,3 +343,17 @@ def list_table(headers: list, rows, render_row: Callable, *, paged=None, size: s
         *([pager(paged)] if paged is not None else []),
         width="100%", overflow_x="auto", class_name="scroll-x",
     )
+
+
+def section_card(title: str, *children: rx.Component, intro=None, aside: rx.Component | None = None,
+                 **card_props) -> rx.Component:
+    """A settings or system page's panel: its title (with `aside` at the right: a badge, a filter, a button),
+    a grey `intro` line when given, then its content."""
+    heading = rx.heading(title, size="4", as_="h2")
+    if aside is not None:
+        heading = rx.hstack(heading, rx.spacer(), aside, width="100%", align="center")
+    return rx.card(
+        rx.vstack(heading, *([rx.text(intro, size="2", color_scheme="gray")] if intro is not None else []),
+                  *children, spacing="3", width="100%"),
+        width="100%", **card_props,
+    )
