@@ -88,7 +88,7 @@ def _password_card() -> rx.Component:
     errors = S.password_errors
     return rx.card(
         rx.vstack(
-            rx.heading("Your password", size="4"),
+            rx.heading("Your password", size="4", as_="h2"),
             rx.form(
                 rx.vstack(
                     _labelled("Current password", "current_password", "password", errors=errors, required=True,
@@ -115,7 +115,7 @@ def _system_card() -> rx.Component:
 
     return rx.card(
         rx.vstack(
-            rx.heading("System", size="4"),
+            rx.heading("System", size="4", as_="h2"),
             rx.data_list.root(
                 line("Background jobs", rx.cond(S.redis_ok, rx.badge("running", color_scheme="green"),
                                                 rx.badge("unavailable: Redis is down", color_scheme="orange"))),

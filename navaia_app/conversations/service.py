@@ -542,14 +542,36 @@ def _linked(session: Session, model, conversation_id: int):
     return session.exec(select(model).where(model.conversation_id == conversation_id).order_by(model.id)).first()
 
 
+def _made(conversation: Conversation, kind: str, record_id: int) -> None:
+    """The call made a `kind` ("booking" or "ticket"): link it and say so in the outcome."""
+    setattr(conversation, f"{kind}_id", record_id)
+    conversation.outcome = f"{kind}_created"
+
+
+def _made_during_call(session: Session, conversation: Conversation, model, kind: str) -> bool:
+    """The agent's tool already made the call's `kind` while it ran (linked by conversation_id): link that one."""
+    already = _linked(session, model, conversation.id)
+    if already is not None:
+        _made(conversation, kind, already.id)
+    return already is not None
+
+
+def _create_from_call(session: Session, conversation: Conversation, kind: str, create: Callable[[], Any]) -> None:
+    """`create()` the call's `kind` in a savepoint; a refusal (ValidationFailed, Conflict) sends the call to review."""
+    try:
+        with savepoint(session):
+            record = create()
+    except (ValidationFailed, Conflict) as exc:
+        return _to_review(conversation, f"The {kind} was refused: {exc.message}")
+    _made(conversation, kind, record.id)
+
+
 def _book(session: Session, conversation: Conversation, customer: Customer | None, why_no_customer: str,
           values: dict[str, Any]) -> None:
     from navaia_app.bookings import service as bookings
     from navaia_app.bookings.models import Booking
 
-    already = _linked(session, Booking, conversation.id)  # booked during the call by the agent's tool
-    if already is not None:
-        conversation.booking_id, conversation.outcome = already.id, "booking_created"
+    if _made_during_call(session, conversation, Booking, "booking"):
         return
     service_name = _text(values.get("service"), 120)
     if not service_name:
@@ -578,17 +600,11 @@ def _book(session: Session, conversation: Conversation, customer: Customer | Non
         if same.conversation_id is None:
             same.conversation_id = conversation.id
             session.add(same)
-        conversation.booking_id, conversation.outcome = same.id, "booking_created"
-        return
-    try:
-        with savepoint(session):
-            booking = bookings.create_booking(
-                session=session, customer_id=customer.id, service=service_name, starts_at=starts_at,
-                duration_minutes=duration, notes=_text(values.get("notes"), 4000), source="ai_call",
-                conversation_id=conversation.id)
-    except (ValidationFailed, Conflict) as exc:
-        return _to_review(conversation, f"The booking was refused: {exc.message}")
-    conversation.booking_id, conversation.outcome = booking.id, "booking_created"
+        return _made(conversation, "booking", same.id)
+    return _create_from_call(session, conversation, "booking", lambda: bookings.create_booking(
+        session=session, customer_id=customer.id, service=service_name, starts_at=starts_at,
+        duration_minutes=duration, notes=_text(values.get("notes"), 4000), source="ai_call",
+        conversation_id=conversation.id))
 
 
 def _raise_ticket(session: Session, conversation: Conversation, customer: Customer | None,
@@ -596,25 +612,18 @@ def _raise_ticket(session: Session, conversation: Conversation, customer: Custom
     from navaia_app.tickets import service as tickets
     from navaia_app.tickets.models import Ticket
 
-    already = _linked(session, Ticket, conversation.id)  # raised during the call by the agent's tool
-    if already is not None:
-        conversation.ticket_id, conversation.outcome = already.id, "ticket_created"
+    if _made_during_call(session, conversation, Ticket, "ticket"):
         return
     title = _text(values.get("issue_summary"), 200)
     if not title:
         return _to_review(conversation, "The caller has an issue, but the agent did not collect a summary "
                                         "(slot 'issue_summary' is missing).")
     description = _text(values.get("issue_details"), 10_000) or conversation.summary[:10_000]
-    try:
-        with savepoint(session):
-            ticket = tickets.create_ticket(
-                session=session, title=title, description=description,
-                priority=normalize_priority(values.get("priority")), category=_text(values.get("category"), 60),
-                customer_id=customer.id if customer is not None else None, source="ai_call",
-                conversation_id=conversation.id)
-    except (ValidationFailed, Conflict) as exc:
-        return _to_review(conversation, f"The ticket was refused: {exc.message}")
-    conversation.ticket_id, conversation.outcome = ticket.id, "ticket_created"
+    return _create_from_call(session, conversation, "ticket", lambda: tickets.create_ticket(
+        session=session, title=title, description=description,
+        priority=normalize_priority(values.get("priority")), category=_text(values.get("category"), 60),
+        customer_id=customer.id if customer is not None else None, source="ai_call",
+        conversation_id=conversation.id))
 
 
 def _link_campaign_call(session: Session, conversation: Conversation, data: dict[str, Any], *, outcome: str,

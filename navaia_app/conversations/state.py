@@ -364,43 +364,36 @@ class ConversationsState(PagedMixin, SearchMixin, LiveMixin, AuthState):
         self.review_values = {**self.review_values, **data}
         return data
 
+    def _resolve(self, form_data: dict, resolve, done: str):
+        """Resolve the call under review: `resolve(session, form, customer)` returns the id of the record it made
+        (`customer`: the name, phone and email the form gives); its field errors land beside their fields."""
+        data = self._form(form_data)
+        customer = {k: data.get(k, "") for k in ("customer_name", "customer_phone", "customer_email")}
+        try:
+            with session_scope() as session:
+                record_id = resolve(session, data, customer)
+        except DomainError as exc:
+            self.review_errors = {("customer_phone" if k == "phone" else k): v for k, v in field_errors(exc).items()}
+            return None
+        return self._after_review(done.format(id=record_id))
+
     @rx.event
     @authenticated
     def submit_booking(self, form_data: dict):
-        data = self._form(form_data)
-        try:
-            with session_scope() as session:
-                call = service.book_from_call(
-                    session=session, conversation_id=self.call_id, user_id=actor().id,
-                    customer_name=data.get("customer_name", ""), customer_phone=data.get("customer_phone", ""),
-                    customer_email=data.get("customer_email", ""), service=data.get("service", ""),
-                    starts_at=data.get("starts_at", ""), duration_minutes=data.get("duration_minutes", ""),
-                    notes=data.get("notes", ""))
-                booking_id = call.booking_id
-        except DomainError as exc:
-            errors = field_errors(exc)
-            self.review_errors = {("customer_phone" if k == "phone" else k): v for k, v in errors.items()}
-            return
-        return self._after_review(f"Booking #{booking_id} created from the call.")
+        return self._resolve(form_data, lambda session, data, customer: service.book_from_call(
+            session=session, conversation_id=self.call_id, user_id=actor().id, **customer,
+            service=data.get("service", ""), starts_at=data.get("starts_at", ""),
+            duration_minutes=data.get("duration_minutes", ""), notes=data.get("notes", "")).booking_id,
+            "Booking #{id} created from the call.")
 
     @rx.event
     @authenticated
     def submit_ticket(self, form_data: dict):
-        data = self._form(form_data)
-        try:
-            with session_scope() as session:
-                call = service.ticket_from_call(
-                    session=session, conversation_id=self.call_id, user_id=actor().id,
-                    title=data.get("title", ""), description=data.get("description", ""),
-                    priority=data.get("priority", "medium") or "medium", category=data.get("category", ""),
-                    customer_name=data.get("customer_name", ""), customer_phone=data.get("customer_phone", ""),
-                    customer_email=data.get("customer_email", ""))
-                ticket_id = call.ticket_id
-        except DomainError as exc:
-            errors = field_errors(exc)
-            self.review_errors = {("customer_phone" if k == "phone" else k): v for k, v in errors.items()}
-            return
-        return self._after_review(f"Ticket #{ticket_id} raised from the call.")
+        return self._resolve(form_data, lambda session, data, customer: service.ticket_from_call(
+            session=session, conversation_id=self.call_id, user_id=actor().id, **customer,
+            title=data.get("title", ""), description=data.get("description", ""),
+            priority=data.get("priority", "medium") or "medium", category=data.get("category", "")).ticket_id,
+            "Ticket #{id} raised from the call.")
 
     @rx.event
     @authenticated

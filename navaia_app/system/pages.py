@@ -14,7 +14,7 @@ def _head(*labels: str) -> rx.Component:
 def _jobs() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.hstack(rx.heading("Background jobs", size="4"), rx.spacer(),
+            rx.hstack(rx.heading("Background jobs", size="4", as_="h2"), rx.spacer(),
                       rx.cond(S.redis_ok, rx.badge("Redis up", color_scheme="green"),
                               rx.badge("Redis down: jobs wait, nothing is lost", color_scheme="orange")),
                       width="100%", align="center"),
@@ -47,7 +47,7 @@ def _jobs() -> rx.Component:
 def _failed() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Failed jobs", size="4"),
+            rx.heading("Failed jobs", size="4", as_="h2"),
             rx.cond(
                 S.failed_jobs.length() > 0,
                 rx.table.root(
@@ -74,7 +74,7 @@ _SYNC_COLOURS = {"ok": "green", "failed": "red", "skipped": "gray", "running": "
 def _backstop() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.hstack(rx.heading("Lost-webhook backstop", size="4"), rx.spacer(),
+            rx.hstack(rx.heading("Lost-webhook backstop", size="4", as_="h2"), rx.spacer(),
                       rx.badge(S.sync_every, variant="soft"), width="100%", align="center"),
             rx.text("Lists the last 24 hours of ElevenLabs conversations and stores those whose post-call webhook "
                     "never came (ELEVENLABS_SYNC_SECONDS).", size="2", color_scheme="gray"),

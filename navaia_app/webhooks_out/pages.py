@@ -84,7 +84,7 @@ def _event_choice(event_type) -> rx.Component:
 def endpoints_card() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Outgoing webhooks", size="4"),
+            rx.heading("Outgoing webhooks", size="4", as_="h2"),
             rx.text("Navaia posts signed events (Standard Webhooks: webhook-id, webhook-timestamp, "
                     "webhook-signature) to these addresses, in order, retried for about a day. An endpoint that "
                     "keeps failing is paused with the reason.", size="2", color_scheme="gray"),
@@ -98,7 +98,7 @@ def endpoints_card() -> rx.Component:
             ), width="100%", overflow_x="auto"),
             rx.form(
                 rx.vstack(
-                    rx.heading("Add an endpoint", size="3"),
+                    rx.heading("Add an endpoint", size="3", as_="h3"),
                     _labelled_input("URL", "url", "endpoint-url", placeholder="https://crm.example.com/hooks",
                                     required=True, max_length=2000, type="url"),
                     _labelled_input("Description (optional)", "description", "endpoint-description",
@@ -150,7 +150,7 @@ def _delivery_row(d) -> rx.Component:
 def log_card() -> rx.Component:
     return rx.cond(S.log_endpoint_id > 0, rx.card(
         rx.vstack(
-            rx.hstack(rx.heading("Delivery log: ", rx.code(S.log_endpoint_url), size="4"), rx.spacer(),
+            rx.hstack(rx.heading("Delivery log: ", rx.code(S.log_endpoint_url), size="4", as_="h2"), rx.spacer(),
                       rx.button(rx.icon("refresh-cw", size=14), "Refresh", size="1", variant="soft",
                                 on_click=S.refresh_log), width="100%", align="center"),
             rx.text("Latest requests (", S.log_total, " in all): status, latency and what the receiver answered.",
@@ -161,7 +161,7 @@ def log_card() -> rx.Component:
                 rx.table.body(rx.foreach(S.attempts, _attempt_row)),
                 size="1", width="100%",
             ), width="100%", overflow_x="auto"),
-            rx.heading("Events", size="3"),
+            rx.heading("Events", size="3", as_="h3"),
             rx.box(rx.table.root(
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(t) for t in
                                                ("Delivery", "webhook-id", "Type", "Status", "Attempts",
@@ -224,7 +224,7 @@ def retention_card() -> rx.Component:
 
     return rx.card(
         rx.vstack(
-            rx.heading("Data retention", size="4"),
+            rx.heading("Data retention", size="4", as_="h2"),
             rx.text("Days each kind of personal data is kept; empty means forever. A daily job deletes what is "
                     "past due (files and rows).", size="2", color_scheme="gray"),
             rx.form(
