@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import reflex as rx
 
 from navaia_app.dashboard.state import TICKET_STATUS_FILLS, DashboardState as S
@@ -29,101 +31,108 @@ def _axis_props() -> dict:
     return {"tick_line": False, "axis_line": False, "tick": {"fontSize": 11, "fill": "#8b8d98"}}
 
 
-def _tickets_by_status() -> rx.Component:
+def _chart_panel(title: str, hint, chart: Callable, data, x_axis: dict, *series: rx.Component, chart_id: str,
+                 tooltip: dict | None = None, defs: tuple = ()) -> rx.Component:
+    """A dashboard chart of counts: the same grid, axes and tooltip for each; `x_axis` says what the x axis shows."""
     return _panel(
-        "Tickets by status", rx.text(S.tickets_total, " in all"),
-        rx.recharts.bar_chart(
+        title, hint,
+        chart(
+            *defs,
             rx.recharts.cartesian_grid(vertical=False, stroke_dasharray="3 3", stroke_opacity=0.4),
-            rx.recharts.x_axis(data_key="status", **_axis_props()),
+            rx.recharts.x_axis(**x_axis, **_axis_props()),
             rx.recharts.y_axis(allow_decimals=False, width=32, **_axis_props()),
-            rx.recharts.graphing_tooltip(cursor={"fill": "rgba(0,0,0,0.04)"}),
-            rx.recharts.bar(*[rx.recharts.cell(fill=fill) for fill in TICKET_STATUS_FILLS.values()],
-                            data_key="count", name="Tickets", radius=[6, 6, 0, 0], is_animation_active=False),
-            data=S.tickets_by_status, height=220,
+            rx.recharts.graphing_tooltip(**(tooltip or {})),
+            *series,
+            data=data, height=220,
         ),
-        id="chart-tickets-by-status",
+        id=chart_id,
+    )
+
+
+BAR_CURSOR = {"cursor": {"fill": "rgba(0,0,0,0.04)"}}
+
+
+def _tickets_by_status() -> rx.Component:
+    return _chart_panel(
+        "Tickets by status", rx.text(S.tickets_total, " in all"), rx.recharts.bar_chart, S.tickets_by_status,
+        {"data_key": "status"},
+        rx.recharts.bar(*[rx.recharts.cell(fill=fill) for fill in TICKET_STATUS_FILLS.values()],
+                        data_key="count", name="Tickets", radius=[6, 6, 0, 0], is_animation_active=False),
+        chart_id="chart-tickets-by-status", tooltip=BAR_CURSOR,
     )
 
 
 def _bookings_per_day() -> rx.Component:
-    return _panel(
-        "Bookings, next 14 days", rx.text(S.bookings_14_days, " booked"),
-        rx.recharts.bar_chart(
-            rx.recharts.cartesian_grid(vertical=False, stroke_dasharray="3 3", stroke_opacity=0.4),
-            rx.recharts.x_axis(data_key="day", interval=0, angle=-35, text_anchor="end", height=48,
-                               **_axis_props()),
-            rx.recharts.y_axis(allow_decimals=False, width=32, **_axis_props()),
-            rx.recharts.graphing_tooltip(cursor={"fill": "rgba(0,0,0,0.04)"}),
-            rx.recharts.bar(data_key="count", name="Bookings", fill="#30a46c", radius=[4, 4, 0, 0],
-                            is_animation_active=False),
-            data=S.bookings_per_day, height=220,
-        ),
-        id="chart-bookings-per-day",
+    return _chart_panel(
+        "Bookings, next 14 days", rx.text(S.bookings_14_days, " booked"), rx.recharts.bar_chart, S.bookings_per_day,
+        {"data_key": "day", "interval": 0, "angle": -35, "text_anchor": "end", "height": 48},
+        rx.recharts.bar(data_key="count", name="Bookings", fill="#30a46c", radius=[4, 4, 0, 0],
+                        is_animation_active=False),
+        chart_id="chart-bookings-per-day", tooltip=BAR_CURSOR,
     )
 
 
 def _ticket_volume() -> rx.Component:
+    return _chart_panel(
+        "New tickets, last 30 days", rx.text(S.tickets_30_days, " raised"), rx.recharts.area_chart, S.ticket_volume,
+        {"data_key": "day", "min_tick_gap": 24},
+        rx.recharts.area(data_key="count", name="Tickets", stroke=ACCENT_FILL, fill="url(#volume-fill)",
+                         stroke_width=2, type_="monotone", is_animation_active=False),
+        chart_id="chart-ticket-volume",
+        defs=(rx.el.defs(rx.el.linear_gradient(
+            rx.el.stop(offset="5%", stop_color=ACCENT_FILL, stop_opacity=0.35),
+            rx.el.stop(offset="95%", stop_color=ACCENT_FILL, stop_opacity=0),
+            id="volume-fill", x1="0", y1="0", x2="0", y2="1",
+        )),),
+    )
+
+
+def _list_panel(title: str, all_label: str, all_href: str, items, render: Callable, *, empty: str,
+                list_id: str) -> rx.Component:
+    """A dashboard panel listing a few records (a link to all of them at the right), or `empty` when none."""
     return _panel(
-        "New tickets, last 30 days", rx.text(S.tickets_30_days, " raised"),
-        rx.recharts.area_chart(
-            rx.el.defs(rx.el.linear_gradient(
-                rx.el.stop(offset="5%", stop_color=ACCENT_FILL, stop_opacity=0.35),
-                rx.el.stop(offset="95%", stop_color=ACCENT_FILL, stop_opacity=0),
-                id="volume-fill", x1="0", y1="0", x2="0", y2="1",
-            )),
-            rx.recharts.cartesian_grid(vertical=False, stroke_dasharray="3 3", stroke_opacity=0.4),
-            rx.recharts.x_axis(data_key="day", min_tick_gap=24, **_axis_props()),
-            rx.recharts.y_axis(allow_decimals=False, width=32, **_axis_props()),
-            rx.recharts.graphing_tooltip(),
-            rx.recharts.area(data_key="count", name="Tickets", stroke=ACCENT_FILL, fill="url(#volume-fill)",
-                             stroke_width=2, type_="monotone", is_animation_active=False),
-            data=S.ticket_volume, height=220,
+        title, rx.link(all_label, href=all_href, size="1"),
+        rx.cond(
+            items.length() > 0,
+            rx.vstack(rx.foreach(items, render), spacing="1", width="100%", id=list_id),
+            rx.text(empty, size="2", color_scheme="gray"),
         ),
-        id="chart-ticket-volume",
     )
 
 
 def _next_bookings() -> rx.Component:
-    return _panel(
-        "Next bookings today", rx.link("All bookings", href=routes.BOOKINGS, size="1"),
-        rx.cond(
-            S.next_bookings.length() > 0,
-            rx.vstack(rx.foreach(S.next_bookings, lambda b: rx.hstack(
-                rx.text(b.time, size="2", weight="bold", font_family="monospace", white_space="nowrap"),
-                rx.vstack(rx.text(b.customer, size="2", weight="medium"),
-                          rx.text(b.service, size="1", color_scheme="gray"), spacing="0", min_width="0"),
-                rx.spacer(),
-                rx.badge(b.status_label, color_scheme=rx.match(b.status, *BOOKING_COLORS.items(), "gray"),
-                         variant="soft"),
-                width="100%", align="center", spacing="3", padding_y="0.25rem",
-                border_bottom=f"1px solid {rx.color('gray', 4)}",
-            )), spacing="1", width="100%", id="next-bookings"),
-            rx.text("Nothing else booked today.", size="2", color_scheme="gray"),
+    return _list_panel(
+        "Next bookings today", "All bookings", routes.BOOKINGS, S.next_bookings, lambda b: rx.hstack(
+            rx.text(b.time, size="2", weight="bold", font_family="monospace", white_space="nowrap"),
+            rx.vstack(rx.text(b.customer, size="2", weight="medium"),
+                      rx.text(b.service, size="1", color_scheme="gray"), spacing="0", min_width="0"),
+            rx.spacer(),
+            rx.badge(b.status_label, color_scheme=rx.match(b.status, *BOOKING_COLORS.items(), "gray"),
+                     variant="soft"),
+            width="100%", align="center", spacing="3", padding_y="0.25rem",
+            border_bottom=f"1px solid {rx.color('gray', 4)}",
         ),
+        empty="Nothing else booked today.", list_id="next-bookings",
     )
 
 
 def _newest_tickets() -> rx.Component:
-    return _panel(
-        "Newest tickets", rx.link("All tickets", href=routes.TICKETS, size="1"),
-        rx.cond(
-            S.newest_tickets.length() > 0,
-            rx.vstack(rx.foreach(S.newest_tickets, lambda t: rx.link(
-                rx.hstack(
-                    rx.vstack(rx.text(t.title, size="2", weight="medium", color=rx.color("gray", 12)),
-                              rx.text(rx.cond(t.customer != "", t.customer + " · ", ""), t.created, size="1",
-                                      color_scheme="gray"),
-                              spacing="0", min_width="0"),
-                    rx.spacer(),
-                    rx.badge(t.status_label, color_scheme=rx.match(t.status, *TICKET_COLORS.items(), "gray"),
-                             variant="soft"),
-                    width="100%", align="center", spacing="3",
-                ),
-                href="/tickets?ticket=" + t.id.to_string(), underline="none", width="100%", padding_y="0.25rem",
-                border_bottom=f"1px solid {rx.color('gray', 4)}",
-            )), spacing="1", width="100%", id="newest-tickets"),
-            rx.text("No tickets yet.", size="2", color_scheme="gray"),
+    return _list_panel(
+        "Newest tickets", "All tickets", routes.TICKETS, S.newest_tickets, lambda t: rx.link(
+            rx.hstack(
+                rx.vstack(rx.text(t.title, size="2", weight="medium", color=rx.color("gray", 12)),
+                          rx.text(rx.cond(t.customer != "", t.customer + " · ", ""), t.created, size="1",
+                                  color_scheme="gray"),
+                          spacing="0", min_width="0"),
+                rx.spacer(),
+                rx.badge(t.status_label, color_scheme=rx.match(t.status, *TICKET_COLORS.items(), "gray"),
+                         variant="soft"),
+                width="100%", align="center", spacing="3",
+            ),
+            href="/tickets?ticket=" + t.id.to_string(), underline="none", width="100%", padding_y="0.25rem",
+            border_bottom=f"1px solid {rx.color('gray', 4)}",
         ),
+        empty="No tickets yet.", list_id="newest-tickets",
     )
 
 
