@@ -127,84 +127,78 @@ def _form_buttons(label: str, submit_id: str) -> rx.Component:
     )
 
 
-def _booking_form() -> rx.Component:
+def _review_form(title: str, *fields: rx.Component, submit: tuple[str, str], on_submit, key=None) -> rx.Component:
+    """One way of resolving the call under review: its title, its fields, Cancel and the `submit` (label, id)."""
     return rx.form(
-        rx.vstack(
-            rx.heading("Create the booking", size="3", as_="h3"),
-            _customer_fields(),
-            rx.grid(
-                _labelled("Service", "service", required=True, max_length=120),
-                rx.vstack(
-                    field_label("Date and time (", S.review_zone, ")", html_for="review-starts_at"),
-                    rx.input(name="starts_at", id="review-starts_at", type="datetime-local",
-                             default_value=S.review_values.get("starts_at", ""), width="100%", required=True),
-                    field_error(S.review_errors.get("starts_at", "")),
-                    spacing="1", width="100%",
-                ),
-                _labelled("Duration (minutes)", "duration_minutes", "number", min=5, max=480),
-                columns=rx.breakpoints(initial="1", sm="3"), spacing="3", width="100%",
-            ),
+        rx.vstack(rx.heading(title, size="3", as_="h3"), *fields, _form_buttons(*submit), spacing="3",
+                  width="100%"),
+        on_submit=on_submit, width="100%", **({"key": key} if key is not None else {}),
+    )
+
+
+def _booking_form() -> rx.Component:
+    return _review_form(
+        "Create the booking",
+        _customer_fields(),
+        rx.grid(
+            _labelled("Service", "service", required=True, max_length=120),
             rx.vstack(
-                field_label("Notes", html_for="review-notes"),
-                rx.text_area(name="notes", id="review-notes", default_value=S.review_values.get("notes", ""),
-                             width="100%", max_length=4000),
+                field_label("Date and time (", S.review_zone, ")", html_for="review-starts_at"),
+                rx.input(name="starts_at", id="review-starts_at", type="datetime-local",
+                         default_value=S.review_values.get("starts_at", ""), width="100%", required=True),
+                field_error(S.review_errors.get("starts_at", "")),
                 spacing="1", width="100%",
             ),
-            _form_buttons("Create booking", "review-create-booking"),
-            spacing="3", width="100%",
+            _labelled("Duration (minutes)", "duration_minutes", "number", min=5, max=480),
+            columns=rx.breakpoints(initial="1", sm="3"), spacing="3", width="100%",
         ),
-        on_submit=S.submit_booking,
+        rx.vstack(
+            field_label("Notes", html_for="review-notes"),
+            rx.text_area(name="notes", id="review-notes", default_value=S.review_values.get("notes", ""),
+                         width="100%", max_length=4000),
+            spacing="1", width="100%",
+        ),
+        submit=("Create booking", "review-create-booking"), on_submit=S.submit_booking,
         key="booking-" + S.call_id.to_string(),
-        width="100%",
     )
 
 
 def _ticket_form() -> rx.Component:
-    return rx.form(
+    return _review_form(
+        "Raise the ticket",
+        _labelled("Title", "title", required=True, max_length=200),
         rx.vstack(
-            rx.heading("Raise the ticket", size="3", as_="h3"),
-            _labelled("Title", "title", required=True, max_length=200),
-            rx.vstack(
-                field_label("Description", html_for="review-description"),
-                rx.text_area(name="description", id="review-description",
-                             default_value=S.review_values.get("description", ""), width="100%", max_length=10000,
-                             rows="4"),
-                field_error(S.review_errors.get("description", "")),
-                spacing="1", width="100%",
-            ),
-            rx.grid(
-                rx.vstack(
-                    field_label("Priority", html_for="review-priority"),
-                    rx.select(["low", "medium", "high", "urgent"], name="priority", id="review-priority",
-                              custom_attrs={"aria-label": "Priority"},
-                              default_value=S.review_values.get("priority", "medium")),
-                    field_error(S.review_errors.get("priority", "")),
-                    spacing="1",
-                ),
-                _labelled("Category", "category", max_length=60),
-                columns="2", spacing="3", width="100%",
-            ),
-            _customer_fields(),
-            _form_buttons("Raise ticket", "review-create-ticket"),
-            spacing="3", width="100%",
+            field_label("Description", html_for="review-description"),
+            rx.text_area(name="description", id="review-description",
+                         default_value=S.review_values.get("description", ""), width="100%", max_length=10000,
+                         rows="4"),
+            field_error(S.review_errors.get("description", "")),
+            spacing="1", width="100%",
         ),
-        on_submit=S.submit_ticket,
+        rx.grid(
+            rx.vstack(
+                field_label("Priority", html_for="review-priority"),
+                rx.select(["low", "medium", "high", "urgent"], name="priority", id="review-priority",
+                          custom_attrs={"aria-label": "Priority"},
+                          default_value=S.review_values.get("priority", "medium")),
+                field_error(S.review_errors.get("priority", "")),
+                spacing="1",
+            ),
+            _labelled("Category", "category", max_length=60),
+            columns="2", spacing="3", width="100%",
+        ),
+        _customer_fields(),
+        submit=("Raise ticket", "review-create-ticket"), on_submit=S.submit_ticket,
         key="ticket-" + S.call_id.to_string(),
-        width="100%",
     )
 
 
 def _dismiss_form() -> rx.Component:
-    return rx.form(
-        rx.vstack(
-            rx.heading("Dismiss this call", size="3", as_="h3"),
-            rx.text("Nothing is created; the call leaves the review queue.", size="2", color_scheme="gray"),
-            rx.input(name="note", placeholder="Why (optional), e.g. wrong number", max_length=300, width="100%"),
-            _form_buttons("Dismiss", "review-dismiss"),
-            spacing="3", width="100%",
-        ),
-        on_submit=S.submit_dismiss,
-        width="100%",
+    return _review_form(
+        "Dismiss this call",
+        rx.text("Nothing is created; the call leaves the review queue.", size="2", color_scheme="gray"),
+        rx.input(name="note", placeholder="Why (optional), e.g. wrong number", max_length=300, width="100%"),
+        submit=("Dismiss", "review-dismiss"), on_submit=S.submit_dismiss,
     )
 
 
