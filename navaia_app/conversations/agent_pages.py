@@ -8,7 +8,7 @@ from navaia_app.conversations.agent_state import PlaygroundState as P
 from navaia_app.conversations.agent_state import SupportAgentState as A
 from navaia_app.conversations.components import SESSION_URL, agent_call
 from navaia_app.ui import routes
-from navaia_app.ui.layout import field_error, field_label
+from navaia_app.ui.layout import field_error, field_label, section_card
 from navaia_app.ui.live import live_ticker
 
 
@@ -59,6 +59,16 @@ def _not_configured() -> rx.Component:
     )
 
 
+def _results_panel(title: str, results, waiting: rx.Component, *after: rx.Component, **list_props) -> rx.Component:
+    """What the calls made (bookings, tickets, the review queue) as they arrive; `waiting` until there is one."""
+    return section_card(
+        title,
+        rx.cond(results.length() > 0, rx.vstack(rx.foreach(results, _result_card), width="100%", **list_props),
+                waiting),
+        *after,
+    )
+
+
 def support_agent_page() -> rx.Component:
     return rx.vstack(
         live_ticker(A.tick, 3000),
@@ -83,22 +93,14 @@ def support_agent_page() -> rx.Component:
                     ),
                     width="100%",
                 ),
-                rx.card(
-                    rx.vstack(
-                        rx.heading("What this call produced", size="4", as_="h2"),
-                        rx.cond(
-                            A.result.length() > 0,
-                            rx.vstack(rx.foreach(A.result, _result_card), width="100%"),
-                            rx.text("Start a call. When it ends, ElevenLabs sends its post-call webhook to ",
-                                    rx.code(A.webhook_url), " and the booking or ticket shows up here by itself.",
-                                    size="2", color_scheme="gray"),
-                        ),
-                        rx.cond((A.phase == "ended") & (A.result.length() > 0),
-                                rx.text("Calls reach this page once ElevenLabs can reach PUBLIC_BASE_URL.", size="1",
-                                        color_scheme="gray")),
-                        spacing="3", width="100%",
-                    ),
-                    width="100%",
+                _results_panel(
+                    "What this call produced", A.result,
+                    rx.text("Start a call. When it ends, ElevenLabs sends its post-call webhook to ",
+                            rx.code(A.webhook_url), " and the booking or ticket shows up here by itself.",
+                            size="2", color_scheme="gray"),
+                    rx.cond((A.phase == "ended") & (A.result.length() > 0),
+                            rx.text("Calls reach this page once ElevenLabs can reach PUBLIC_BASE_URL.", size="1",
+                                    color_scheme="gray")),
                 ),
                 columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%",
             ),
@@ -220,20 +222,12 @@ def playground_page() -> rx.Component:
                 ),
                 width="100%",
             ),
-            rx.card(
-                rx.vstack(
-                    rx.heading("What happened", size="4", as_="h2"),
-                    rx.cond(
-                        P.results.length() > 0,
-                        rx.vstack(rx.foreach(P.results, _result_card), width="100%", spacing="2",
-                                  id="pg-results"),
-                        rx.text("Send a call: it is stored in the webhook inbox, answered 200, and the worker "
-                                "turns it into a booking or a ticket (or the review queue) within seconds.",
-                                size="2", color_scheme="gray"),
-                    ),
-                    spacing="3", width="100%",
-                ),
-                width="100%",
+            _results_panel(
+                "What happened", P.results,
+                rx.text("Send a call: it is stored in the webhook inbox, answered 200, and the worker "
+                        "turns it into a booking or a ticket (or the review queue) within seconds.",
+                        size="2", color_scheme="gray"),
+                spacing="2", id="pg-results",
             ),
             columns=rx.breakpoints(initial="1", lg="2"), spacing="4", width="100%",
         ),
