@@ -8,7 +8,9 @@ person at the terminal (stdout; errors on stderr); logs go to stderr, warnings o
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
+from collections.abc import Callable
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
@@ -35,6 +37,20 @@ def _database_not_ready(exc: Exception) -> int:
     return EXIT_FAILED
 
 
+def _needs_database(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A command that reads or writes the database: one that is unreachable or not migrated is an error that
+    says what to do (exit 1), not a traceback."""
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        import sqlalchemy as sa
+
+        try:
+            return command(args)
+        except sa.exc.SQLAlchemyError as exc:
+            return _database_not_ready(exc)
+    return run
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -54,9 +70,8 @@ def _read_password(given: str | None) -> str:
     return sys.stdin.readline().rstrip("\n")
 
 
+@_needs_database
 def cmd_create_user(args: argparse.Namespace) -> int:
-    import sqlalchemy as sa
-
     from navaia_app.auth.service import create_user
     from navaia_app.core.db import session_scope
     from navaia_app.core.errors import DomainError
@@ -73,42 +88,32 @@ def cmd_create_user(args: argparse.Namespace) -> int:
             if message != exc.message:
                 print(f"  {field}: {message}", file=sys.stderr)
         return EXIT_REFUSED
-    except sa.exc.SQLAlchemyError as exc:
-        return _database_not_ready(exc)
     print(f"Created {role} {email} (user id {user_id}).")
     return EXIT_OK
 
 
+@_needs_database
 def cmd_seed_demo(args: argparse.Namespace) -> int:
-    import sqlalchemy as sa
-
     import navaia_app.models  # noqa: F401  (every table, so the ORM resolves each foreign key)
     from navaia_app.core.db import session_scope
     from navaia_app.demo import is_empty, seed_demo
 
-    try:
-        with session_scope() as session:
-            if args.if_empty and not is_empty(session=session):
-                print("The database already has customers or users; demo data not seeded.")
-                return EXIT_OK
-            report = seed_demo(session)
-    except sa.exc.SQLAlchemyError as exc:
-        return _database_not_ready(exc)
+    with session_scope() as session:
+        if args.if_empty and not is_empty(session=session):
+            print("The database already has customers or users; demo data not seeded.")
+            return EXIT_OK
+        report = seed_demo(session)
     print(report.summary())
     return EXIT_OK
 
 
+@_needs_database
 def cmd_migrate(args: argparse.Namespace) -> int:
-    import sqlalchemy as sa
-
     from navaia_app.core.migrations import upgrade_database
     from navaia_app.core.settings import get_settings
 
     url = get_settings().database_url
-    try:
-        upgrade_database(url, revision=args.revision)
-    except sa.exc.SQLAlchemyError as exc:
-        return _database_not_ready(exc)
+    upgrade_database(url, revision=args.revision)
     print(f"Database {_safe_url(url)} is at revision {args.revision}.")
     return EXIT_OK
 
@@ -137,9 +142,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return run_worker(burst=args.burst, queues=queues)
 
 
+@_needs_database
 def cmd_demo_admin(args: argparse.Namespace) -> int:
     """The demo login, only while the demo admin exists and still has the (public) demo password."""
-    import sqlalchemy as sa
     from sqlmodel import select
 
     from navaia_app.auth.models import User
@@ -147,12 +152,9 @@ def cmd_demo_admin(args: argparse.Namespace) -> int:
     from navaia_app.core.db import session_scope
     from navaia_app.demo import DEMO_EMAIL, DEMO_PASSWORD
 
-    try:
-        with session_scope() as session:
-            user = session.exec(select(User).where(User.email == DEMO_EMAIL)).first()
-            usable = user is not None and user.is_active and HASHER.verify(DEMO_PASSWORD, user.password_hash)
-    except sa.exc.SQLAlchemyError as exc:
-        return _database_not_ready(exc)
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.email == DEMO_EMAIL)).first()
+        usable = user is not None and user.is_active and HASHER.verify(DEMO_PASSWORD, user.password_hash)
     if usable:
         print(f"Demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
     else:
