@@ -55,6 +55,7 @@ class Scope:
     end: datetime | None = None  # UTC, exclusive
 
     def attempts(self) -> list:
+        """Conditions on call attempts: placed, of the campaign (when scoped to one), placed in [start, end)."""
         conditions = [A.placed_at.is_not(None)]
         if self.campaign_id is not None:
             conditions.append(A.campaign_id == self.campaign_id)
@@ -65,6 +66,7 @@ class Scope:
         return conditions
 
     def campaign_conversations(self, session: Session):
+        """The condition "this conversation came from a call of the scoped campaign"."""
         return _among(session, Conversation.campaign_call_id,
                       select(CampaignCall.id).where(CampaignCall.campaign_id == self.campaign_id))
 

@@ -760,6 +760,7 @@ class ConversationFilter:
     purpose: str | None = None  # the outbound call's purpose: "reminder", "campaign", "call_now"
 
     def conditions(self) -> list:
+        """The SQL conditions on Conversation for the filters that are set (none: every conversation)."""
         conditions = []
         if self.external_id:
             conditions.append(Conversation.external_id == self.external_id)

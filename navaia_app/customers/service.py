@@ -198,6 +198,7 @@ class ImportReport:
 
     @property
     def total_rows(self) -> int:
+        """Every data row of the file: created or skipped."""
         return self.created + len(self.skipped)
 
 

@@ -319,6 +319,10 @@ class Dispatcher:
             self._session = self._connection = None
 
     def run(self) -> dict[str, Any]:
+        """One slice: take the dispatch lease (or report {"status": "busy"} when another dispatcher holds it),
+        recover orphaned attempts, place and update calls at the paced rates until the slice ends, then hand
+        the lease on (a follow-up job when work is left) with the pacing state, so no call is placed twice.
+        Returns what the slice did (placed, updates, next job, seconds)."""
         pacing = lease.acquire(self.job_id, self.owner, take_queued=self.take_queued)
         if pacing is None:
             return {"status": "busy"}

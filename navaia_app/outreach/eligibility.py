@@ -45,6 +45,7 @@ class Eligibility:
 
     @property
     def ok(self) -> bool:
+        """The call may ring now."""
         return self.verdict == "now"
 
 

@@ -58,6 +58,8 @@ def load_settings(session: Session) -> ReminderSettings:
 
 
 def channel_order(settings: ReminderSettings) -> list[str]:
+    """Both channels ("call", "sms") in the order the settings try them; an unknown or missing one is left out
+    of the stored order and appended, so the result always holds each channel once."""
     order = [c.strip() for c in (settings.channel_order or "").split(",") if c.strip() in ("call", "sms")]
     for channel in ("call", "sms"):
         if channel not in order:
@@ -66,14 +68,18 @@ def channel_order(settings: ReminderSettings) -> list[str]:
 
 
 def lead_of(settings: ReminderSettings, channel: str) -> int | None:
+    """How many minutes before the booking the `channel` ("call", else sms) reminds; None: that channel is off."""
     return settings.call_lead_minutes if channel == "call" else settings.sms_lead_minutes
 
 
 def window_of(settings: ReminderSettings) -> CallingWindow:
+    """The hours (every day of the week) reminders may reach a customer, in the customer's zone."""
     return CallingWindow.of(settings.window_start, settings.window_end, ALL_DAYS)
 
 
 def zone_name(customer: Customer | None) -> str:
+    """The customer's time zone name, or the business zone when they have none (or a zone tzdata no longer
+    knows). Never raises."""
     name = (customer.timezone if customer is not None else None) or get_settings().business_timezone
     try:
         ZoneInfo(name)
@@ -89,6 +95,7 @@ def spoken_start(moment: datetime, zone: str) -> str:
 
 
 def describe_lead(minutes: int) -> str:
+    """A lead time as a person says it: "24 h", "2 days", "3 h", "90 min"."""
     if minutes % 1440 == 0 and minutes:
         days = minutes // 1440
         return f"{days} day{'s' if days != 1 else ''}" if days > 1 else "24 h"
@@ -98,6 +105,8 @@ def describe_lead(minutes: int) -> str:
 
 
 def excluded(settings: ReminderSettings, service: str) -> bool:
+    """Whether bookings of `service` get no reminder (the settings' excluded services, compared trimmed and
+    case-insensitively)."""
     wanted = (service or "").strip().lower()
     return any(wanted == (s or "").strip().lower() for s in settings.excluded_services or [])
 
@@ -286,6 +295,7 @@ def apply_plan(session: Session, *, booking: Booking, customer: Customer | None,
 
 
 def reminders_of(session: Session, booking_id: int) -> list[BookingReminder]:
+    """The booking's reminders, oldest first (none for an unknown booking: nothing raised)."""
     return list(session.exec(select(BookingReminder).where(BookingReminder.booking_id == booking_id)
                              .order_by(BookingReminder.id)))
 

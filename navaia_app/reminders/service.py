@@ -62,10 +62,12 @@ CHANNEL_WORDS = {"call": "by phone", "sms": "by text"}
 
 
 def get_reminder_settings(*, session: Session) -> ReminderSettings:
+    """The reminder settings: the stored row, or the defaults while no admin has saved any. Never raises."""
     return planning.load_settings(session)
 
 
 def settings_out(row: ReminderSettings) -> ReminderSettingsOut:
+    """The settings as the REST API and the settings page show them (the channel order always holds both)."""
     return ReminderSettingsOut(
         enabled=row.enabled, call_lead_minutes=row.call_lead_minutes, sms_lead_minutes=row.sms_lead_minutes,
         sms_fallback=row.sms_fallback, channel_order=planning.channel_order(row), window_start=row.window_start,
@@ -194,6 +196,8 @@ def update_reminder_settings(*, session: Session, actor, changes: dict[str, Any]
 
 
 def reminder_variables(*, booking: Booking, customer: Customer | None, settings: ReminderSettings) -> dict[str, str]:
+    """The values a reminder's text and call fill in (customer_name, service, start_time in the customer's zone,
+    business_name); "" for a missing customer."""
     zone = planning.zone_name(customer)
     return {"customer_name": customer.name if customer is not None else "",
             "service": booking.service,
@@ -202,6 +206,8 @@ def reminder_variables(*, booking: Booking, customer: Customer | None, settings:
 
 
 def render(template: str, variables: dict[str, str]) -> str:
+    """`template` with its {variables} filled in (an unknown one is ""). Never raises: a template that does not
+    format (stored before validation) comes back as it is."""
     try:
         return template.format(**{name: variables.get(name, "") for name in VARIABLES})
     except (KeyError, ValueError, IndexError):  # a template stored before validation: say it plainly
@@ -312,6 +318,7 @@ def list_booking_reminders(*, session: Session, booking_id: int) -> list[Booking
 
 
 def reminders_for_bookings(*, session: Session, booking_ids: list[int]) -> dict[int, list[BookingReminder]]:
+    """The reminders of each of these bookings (oldest first), in one query; a booking without any is absent."""
     out: dict[int, list[BookingReminder]] = {}
     if not booking_ids:
         return out
