@@ -12,7 +12,7 @@ from navaia_app.core.validation import timezone_names
 from navaia_app.ui import routes
 from navaia_app.ui.confirm import delete_dialog
 from navaia_app.ui.layout import (edit_dialog, empty_state, field_error, field_label, list_table, search_input,
-                                  suggest_input)
+                                  status_select, suggest_input)
 from navaia_app.ui.live import live_ticker
 from navaia_app.ui.timefmt import viewer_zone_probe
 
@@ -226,13 +226,7 @@ def campaigns_page() -> rx.Component:
         viewer_zone_probe(S),
         rx.hstack(
             search_input("Search campaigns", S.search, S.set_search, width=["100%", "260px"]),
-            rx.select.root(
-                rx.select.trigger(aria_label="Status"),
-                rx.select.content(rx.select.item("All statuses", value="all"),
-                                  *[rx.select.item(label, value=key) for key, label in STATUS_LABELS.items()]),
-                value=rx.cond(S.status_filter == "", "all", S.status_filter), on_change=S.set_status_filter,
-                size="2",
-            ),
+            status_select(S, "All statuses", list(STATUS_LABELS.items()), aria_label="Status"),
             rx.spacer(),
             rx.button(rx.icon("plus", size=16), "New campaign", on_click=S.open_new, id="new-campaign"),
             width="100%", spacing="3", flex_wrap="wrap", align="center",
@@ -367,16 +361,9 @@ def campaign_page() -> rx.Component:
         rx.hstack(
             rx.heading("Calls", size="4", as_="h2"),
             rx.spacer(),
-            rx.select.root(
-                rx.select.trigger(aria_label="Show calls"),
-                rx.select.content(
-                    rx.select.item("All calls", value="all"),
-                    *[rx.select.item(CALL_LABELS[s], value=s) for s in (
-                        "queued", "ringing", "in_progress", "completed", "busy", "no_answer", "failed", "voicemail",
-                        "skipped", "cancelled")],
-                ),
-                value=rx.cond(D.call_filter == "", "all", D.call_filter), on_change=D.set_call_filter, size="2",
-            ),
+            status_select(D, "All calls", [(s, CALL_LABELS[s]) for s in (
+                "queued", "ringing", "in_progress", "completed", "busy", "no_answer", "failed", "voicemail", "skipped",
+                "cancelled")], aria_label="Show calls"),
             width="100%", align="center",
         ),
         rx.cond(

@@ -26,7 +26,7 @@ from navaia_app.outreach.outcomes import DONE_CALL_STATUSES
 from navaia_app.ui.actions import service_action
 from navaia_app.ui.confirm import DeleteConfirmMixin, FormDialogMixin
 from navaia_app.ui.live import LivePageMixin
-from navaia_app.ui.paging import PagedMixin, SearchMixin
+from navaia_app.ui.paging import PagedMixin, SearchMixin, StatusFilterMixin
 from navaia_app.ui.timefmt import ViewerZoneMixin, fmt_short, fmt_when
 
 STATUS_LABELS = {"draft": "Draft", "scheduled": "Scheduled", "running": "Running", "paused": "Paused",
@@ -142,11 +142,10 @@ def _lifecycle(action: str, campaign_id: int, *, then, on_list: bool):
 
 
 class CampaignsState(FormDialogMixin, DeleteConfirmMixin, LivePageMixin, ViewerZoneMixin,
-                     PagedMixin, SearchMixin, AuthState):
+                     PagedMixin, SearchMixin, StatusFilterMixin, AuthState):
     _live_topics = ("campaigns",)
 
     rows: list[CampaignRow] = []
-    status_filter: str = ""
     load_error: str = ""
 
     # the create / edit dialog
@@ -189,12 +188,6 @@ class CampaignsState(FormDialogMixin, DeleteConfirmMixin, LivePageMixin, ViewerZ
     @authenticated
     def load(self):
         self._reload()
-
-    @rx.event
-    @authenticated
-    def set_status_filter(self, value: str):
-        self.status_filter = "" if value == "all" else value
-        self._first_page()
 
     # --- lifecycle actions (the list page and the campaign page share them) ---
 
@@ -433,7 +426,7 @@ class CampaignsState(FormDialogMixin, DeleteConfirmMixin, LivePageMixin, ViewerZ
             else rx.toast.success(message)
 
 
-class CampaignDetailState(LivePageMixin, ViewerZoneMixin, PagedMixin, AuthState):
+class CampaignDetailState(LivePageMixin, ViewerZoneMixin, PagedMixin, StatusFilterMixin, AuthState):
     """The campaign page: live progress and one page of its calls."""
 
     _live_topics = ("campaigns",)
@@ -458,7 +451,6 @@ class CampaignDetailState(LivePageMixin, ViewerZoneMixin, PagedMixin, AuthState)
     tiles: list[CountTile] = []
     excluded: list[dict[str, str]] = []
     calls: list[CallRow] = []
-    call_filter: str = ""
 
     def _campaign_param(self) -> int:
         try:
@@ -504,7 +496,7 @@ class CampaignDetailState(LivePageMixin, ViewerZoneMixin, PagedMixin, AuthState)
                                            if counts["cancelled"] else [])
             self.excluded = [{"reason": k.replace("_", " "), "count": str(v)}
                              for k, v in (c.snapshot or {}).get("excluded", {}).items()]
-            status = "pending,queued" if self.call_filter == "queued" else self.call_filter or None
+            status = "pending,queued" if self.status_filter == "queued" else self.status_filter or None
             rows, total = service.list_calls(session=session, campaign_id=c.id, status=status,
                                              limit=self.page_size, offset=self.offset)
             self._assign(total=total)
@@ -524,14 +516,8 @@ class CampaignDetailState(LivePageMixin, ViewerZoneMixin, PagedMixin, AuthState)
     @rx.event
     @authenticated
     def load(self):
-        self.page, self.call_filter = 1, ""
+        self.page, self.status_filter = 1, ""
         self._reload()
-
-    @rx.event
-    @authenticated
-    def set_call_filter(self, value: str):
-        self.call_filter = "" if value == "all" else value
-        self._first_page()
 
     @rx.event
     @authenticated

@@ -357,3 +357,14 @@ def section_card(title: str, *children: rx.Component, intro=None, aside: rx.Comp
                   *children, spacing="3", width="100%"),
         width="100%", **card_props,
     )
+
+
+def status_select(state, all_label: str, options: list[tuple[str, str]], *, aria_label: str) -> rx.Component:
+    """The status select of a StatusFilterMixin state: `all_label` first, then (value, label) options."""
+    return rx.select.root(
+        rx.select.trigger(aria_label=aria_label),
+        rx.select.content(rx.select.item(all_label, value="all"),
+                          *[rx.select.item(label, value=value) for value, label in options]),
+        value=rx.cond(state.status_filter == "", "all", state.status_filter), on_change=state.set_status_filter,
+        size="2",
+    )

@@ -99,3 +99,16 @@ def sort_by_column(state, column: str, sortable, *, descending_first: bool = Fal
     state.descending = not state.descending if state.sort == column else descending_first
     state.sort = column
     state._first_page()
+
+
+class StatusFilterMixin(rx.State, mixin=True):
+    """A status select over a paged table (mixed in with PagedMixin; ui.layout.status_select shows it): "all" is
+    no filter; each change starts from the first page."""
+
+    status_filter: str = ""
+
+    @rx.event
+    @authenticated
+    def set_status_filter(self, value: str):
+        self.status_filter = "" if value == "all" else value
+        self._first_page()
