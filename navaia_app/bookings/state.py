@@ -25,7 +25,7 @@ from navaia_app.reminders import service as reminders
 from navaia_app.tickets.service import SOURCE_LABELS
 from navaia_app.ui.detail import RecordDetail, TimelineRow, timeline_rows
 from navaia_app.ui.live import LivePageMixin
-from navaia_app.ui.optimistic import change_status_optimistically, with_status
+from navaia_app.ui.optimistic import OptimisticStatusMixin, show_in_detail, with_status
 from navaia_app.ui.paging import DateRangeMixin, PagedMixin
 
 ANY = "any"
@@ -172,7 +172,8 @@ def booking_timeline_text(kind: str, old: str | None, new: str | None, zone) -> 
     return "dot", kind
 
 
-class BookingsState(FormDialogMixin, LivePageMixin, PagedMixin, DateRangeMixin, ViewerZoneMixin, CustomerPickerMixin, AuthState):
+class BookingsState(FormDialogMixin, LivePageMixin, PagedMixin, DateRangeMixin, OptimisticStatusMixin, ViewerZoneMixin,
+                    CustomerPickerMixin, AuthState):
     _live_topics = ("bookings", "customers")
 
     view: str = "calendar"
@@ -481,18 +482,16 @@ class BookingsState(FormDialogMixin, LivePageMixin, PagedMixin, DateRangeMixin, 
             previous = previous or shown
             days.append(dataclasses.replace(day, blocks=blocks))
         self.days = days
-        if self.detail.id == booking_id:
-            previous = previous or self.detail.status
-            self.detail = dataclasses.replace(self.detail, status=status)
-        return previous
+        return show_in_detail(self, booking_id, status, previous)
 
-    @rx.event
-    @authenticated
-    def change_status(self, booking_id: int, status: str):
-        yield from change_status_optimistically(
-            self, booking_id, status, noun="Booking", labels=service.STATUS_LABELS,
-            save=lambda session: service.change_booking_status(session=session, booking_id=booking_id,
-                                                               status=status, actor_id=actor().id))
+    def _save_status(self, session, booking_id: int, status: str) -> None:
+        service.change_booking_status(session=session, booking_id=booking_id, status=status, actor_id=actor().id)
+
+    def _status_noun(self) -> str:
+        return "Booking"
+
+    def _status_labels(self) -> dict[str, str]:
+        return service.STATUS_LABELS
 
     # --- free slots -------------------------------------------------------------------------------
 

@@ -80,9 +80,9 @@ def _filter_select(label: str, value, on_change, options: list[tuple[str, str]],
 
 def _filters() -> rx.Component:
     return rx.hstack(
-        _filter_select("Priority", S.priority_filter, S.set_priority_filter,
+        _filter_select("Priority", S.priority_filter, lambda value: S.set_filter("priority_filter", value),
                        [(ANY, "Any priority"), *PRIORITY_LABELS.items()], "ticket-filter-priority"),
-        _filter_select("Source", S.source_filter, S.set_source_filter,
+        _filter_select("Source", S.source_filter, lambda value: S.set_filter("source_filter", value),
                        [(ANY, "Any source"), *SOURCE_LABELS.items()], "ticket-filter-source"),
         rx.select.root(
             rx.select.trigger(placeholder="Assignee", aria_label="Assignee", id="ticket-filter-assignee"),
@@ -91,7 +91,7 @@ def _filters() -> rx.Component:
                 rx.select.item("Unassigned", value="none"), rx.select.separator(),
                 rx.foreach(S.users, lambda u: rx.select.item(u.name, value=u.id)),
             ),
-            value=S.assignee_filter, on_change=S.set_assignee_filter, size="2",
+            value=S.assignee_filter, on_change=lambda value: S.set_filter("assignee_filter", value), size="2",
         ),
         rx.hstack(
             rx.text("Created", size="2", color_scheme="gray"),
@@ -126,7 +126,7 @@ def _tabs(*panel: rx.Component) -> rx.Component:
             overflow_x="auto", max_width="100%",
         ),
         rx.tabs.content(rx.vstack(*panel, spacing="4", width="100%"), value=S.tab, padding_top="1rem"),
-        value=S.tab, on_change=S.set_tab, width="100%",
+        value=S.tab, on_change=lambda value: S.set_filter("tab", value), width="100%",
     )
 
 

@@ -21,7 +21,7 @@ from navaia_app.tickets.models import TICKET_PRIORITIES, TICKET_STATUSES, Ticket
 from navaia_app.ui.confirm import FormDialogMixin
 from navaia_app.ui.detail import RecordDetail, TimelineRow, timeline_rows
 from navaia_app.ui.live import LivePageMixin
-from navaia_app.ui.optimistic import change_status_optimistically, with_status
+from navaia_app.ui.optimistic import OptimisticStatusMixin, show_in_detail, with_status
 from navaia_app.ui.paging import DateRangeMixin, PagedMixin, SearchMixin, sort_by_column
 from navaia_app.ui.timefmt import ViewerZoneMixin, fmt_short, fmt_when, parse_day
 
@@ -97,7 +97,16 @@ def timeline_text(kind: str, old: str | None, new: str | None, body: str) -> tup
     return "dot", kind
 
 
-class TicketsState(FormDialogMixin, LivePageMixin, PagedMixin, DateRangeMixin, SearchMixin,
+# The list's tabs and select filters, and the values each takes.
+FILTERS = {
+    "tab": lambda value: value in TABS,
+    "priority_filter": lambda value: value in (ANY, *TICKET_PRIORITIES),
+    "source_filter": lambda value: value in (ANY, *service.SOURCE_LABELS),
+    "assignee_filter": lambda value: value in (ANY, "me", "none") or value.isdigit(),
+}
+
+
+class TicketsState(FormDialogMixin, LivePageMixin, PagedMixin, DateRangeMixin, SearchMixin, OptimisticStatusMixin,
                    ViewerZoneMixin, CustomerPickerMixin, AuthState):
     _live_topics = ("tickets", "customers")
 
@@ -246,30 +255,11 @@ class TicketsState(FormDialogMixin, LivePageMixin, PagedMixin, DateRangeMixin, S
 
     @rx.event
     @authenticated
-    def set_tab(self, value: str):
-        if value in TABS:
-            self.tab = value
-            self._first_page()
-
-    @rx.event
-    @authenticated
-    def set_priority_filter(self, value: str):
-        if value in (ANY, *TICKET_PRIORITIES):
-            self.priority_filter = value
-            self._first_page()
-
-    @rx.event
-    @authenticated
-    def set_source_filter(self, value: str):
-        if value in (ANY, *service.SOURCE_LABELS):
-            self.source_filter = value
-            self._first_page()
-
-    @rx.event
-    @authenticated
-    def set_assignee_filter(self, value: str):
-        if value in (ANY, "me", "none") or value.isdigit():
-            self.assignee_filter = value
+    def set_filter(self, name: str, value: str):
+        """Narrow the list by tab, priority, source or assignee (FILTERS: the values each takes; any other
+        changes nothing); the list starts again from its first page."""
+        if name in FILTERS and FILTERS[name](value):
+            setattr(self, name, value)
             self._first_page()
 
     @rx.event
@@ -289,18 +279,16 @@ class TicketsState(FormDialogMixin, LivePageMixin, PagedMixin, DateRangeMixin, S
     def _show_status(self, ticket_id: int, status: str) -> str | None:
         """Show `status` on the ticket's row and detail at once; returns what they showed before."""
         self.rows, previous = with_status(self.rows, ticket_id, status)
-        if self.detail.id == ticket_id:
-            previous = previous or self.detail.status
-            self.detail = dataclasses.replace(self.detail, status=status)
-        return previous
+        return show_in_detail(self, ticket_id, status, previous)
 
-    @rx.event
-    @authenticated
-    def change_status(self, ticket_id: int, status: str):
-        yield from change_status_optimistically(
-            self, ticket_id, status, noun="Ticket", labels=service.STATUS_LABELS,
-            save=lambda session: service.change_ticket_status(session=session, ticket_id=ticket_id, status=status,
-                                                              actor_id=actor().id))
+    def _save_status(self, session, ticket_id: int, status: str) -> None:
+        service.change_ticket_status(session=session, ticket_id=ticket_id, status=status, actor_id=actor().id)
+
+    def _status_noun(self) -> str:
+        return "Ticket"
+
+    def _status_labels(self) -> dict[str, str]:
+        return service.STATUS_LABELS
 
     # --- new ticket -----------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
+from navaia_app.auth.state import authenticated
 from navaia_app.core.db import session_scope
 from navaia_app.core.errors import DomainError
 
@@ -48,3 +49,34 @@ def change_status_optimistically(state: Any, record_id: int, status: str, *, sav
     if state.detail_open and state.detail.id == record_id:
         state._load_detail(record_id)
     yield rx.toast.success(f"{noun} #{record_id} is now {labels[status].lower()}.")
+
+
+def show_in_detail(state: Any, record_id: int, status: str, previous: str | None) -> str | None:
+    """The open detail panel shows `status` too when it is this record's; returns what was shown before
+    (`previous`, what the rows showed, first)."""
+    if state.detail.id == record_id:
+        previous = previous or state.detail.status
+        state.detail = dataclasses.replace(state.detail, status=status)
+    return previous
+
+
+class OptimisticStatusMixin(rx.State, mixin=True):
+    """A page whose records change status in place (see change_status_optimistically). The page state provides
+    what that needs, and `_save_status(session, record_id, status)` (the service call), `_status_noun()` and
+    `_status_labels()`."""
+
+    @rx.event
+    @authenticated
+    def change_status(self, record_id: int, status: str):
+        yield from change_status_optimistically(
+            self, record_id, status, noun=self._status_noun(), labels=self._status_labels(),
+            save=lambda session: self._save_status(session, record_id, status))
+
+    def _save_status(self, session: Session, record_id: int, status: str) -> None:
+        raise NotImplementedError
+
+    def _status_noun(self) -> str:
+        raise NotImplementedError
+
+    def _status_labels(self) -> dict[str, str]:
+        raise NotImplementedError
