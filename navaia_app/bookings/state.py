@@ -487,11 +487,8 @@ class BookingsState(FormDialogMixin, LivePageMixin, PagedMixin, DateRangeMixin, 
     def _save_status(self, session, booking_id: int, status: str) -> None:
         service.change_booking_status(session=session, booking_id=booking_id, status=status, actor_id=actor().id)
 
-    def _status_noun(self) -> str:
-        return "Booking"
-
-    def _status_labels(self) -> dict[str, str]:
-        return service.STATUS_LABELS
+    def _status_words(self) -> tuple[str, dict[str, str]]:
+        return "Booking", service.STATUS_LABELS
 
     # --- free slots -------------------------------------------------------------------------------
 

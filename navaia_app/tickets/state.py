@@ -284,11 +284,8 @@ class TicketsState(FormDialogMixin, LivePageMixin, PagedMixin, DateRangeMixin, S
     def _save_status(self, session, ticket_id: int, status: str) -> None:
         service.change_ticket_status(session=session, ticket_id=ticket_id, status=status, actor_id=actor().id)
 
-    def _status_noun(self) -> str:
-        return "Ticket"
-
-    def _status_labels(self) -> dict[str, str]:
-        return service.STATUS_LABELS
+    def _status_words(self) -> tuple[str, dict[str, str]]:
+        return "Ticket", service.STATUS_LABELS
 
     # --- new ticket -----------------------------------------------------------------------------
 

@@ -62,21 +62,18 @@ def show_in_detail(state: Any, record_id: int, status: str, previous: str | None
 
 class OptimisticStatusMixin(rx.State, mixin=True):
     """A page whose records change status in place (see change_status_optimistically). The page state provides
-    what that needs, and `_save_status(session, record_id, status)` (the service call), `_status_noun()` and
-    `_status_labels()`."""
+    what that needs, `_save_status(session, record_id, status)` (the service call) and `_status_words()`:
+    the record's noun and the status labels, for the toast."""
 
     @rx.event
     @authenticated
     def change_status(self, record_id: int, status: str):
-        yield from change_status_optimistically(
-            self, record_id, status, noun=self._status_noun(), labels=self._status_labels(),
-            save=lambda session: self._save_status(session, record_id, status))
+        noun, labels = self._status_words()
+        yield from change_status_optimistically(self, record_id, status, noun=noun, labels=labels,
+                                                save=lambda session: self._save_status(session, record_id, status))
 
     def _save_status(self, session: Session, record_id: int, status: str) -> None:
         raise NotImplementedError
 
-    def _status_noun(self) -> str:
-        raise NotImplementedError
-
-    def _status_labels(self) -> dict[str, str]:
+    def _status_words(self) -> tuple[str, dict[str, str]]:
         raise NotImplementedError
