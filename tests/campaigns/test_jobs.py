@@ -26,9 +26,9 @@ from navaia_app.core.migrations import upgrade_database
 from navaia_app.core.settings import get_settings
 from navaia_app.customers.models import Customer
 from tests.support.servers import OwnRedis
+from tests.support.workers import CLI, start_worker, stop_worker, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI = [sys.executable, "-m", "navaia_app.cli"]
 ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
@@ -88,30 +88,6 @@ def _status(url: str, cid: int) -> str:
         return session.get(Campaign, cid).status
 
 
-def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen([*CLI, "worker"], env=env, stdout=open(log, "a"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
-
-
-def _stop(worker: subprocess.Popen) -> None:
-    if worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
-
-
-def _wait(predicate, timeout: float, what: str, log: Path | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            tail = log.read_text()[-3000:] if log and log.exists() else ""
-            raise AssertionError(f"timed out waiting for {what}\n{tail}")
-        time.sleep(0.2)
-
-
 def _assert_each_customer_called_once(url: str, cid: int, customers: int) -> None:
     with Session(engine_for(url)) as session:
         calls = session.exec(select(CampaignCall).where(CampaignCall.campaign_id == cid)).all()
@@ -150,18 +126,18 @@ def test_kill_9_mid_campaign_then_restart_calls_everyone_exactly_once(worker_env
     url = worker_env["DATABASE_URL"]
     log = tmp_path / "worker.log"
     cid = _campaign(url, 200)
-    worker = _start_worker(worker_env, log)
+    worker = start_worker(worker_env, log)
     try:
-        _wait(lambda: _placed(url) >= 60, 60, "60 calls placed", log)
+        wait_until(lambda: _placed(url) >= 60, 60, "60 calls placed", log)
         os.killpg(worker.pid, signal.SIGKILL)  # the worker, its scheduler and the job it was running
         worker.wait()
         at_kill = _placed(url)
         assert at_kill < 200, "the campaign must still be running when the worker dies"
         time.sleep(1)
-        worker = _start_worker(worker_env, log)
-        _wait(lambda: _status(url, cid) == "completed", 150, "the campaign to complete", log)
+        worker = start_worker(worker_env, log)
+        wait_until(lambda: _status(url, cid) == "completed", 150, "the campaign to complete", log)
     finally:
-        _stop(worker)
+        stop_worker(worker)
     _assert_each_customer_called_once(url, cid, 200)
 
 
@@ -169,16 +145,16 @@ def test_redis_restarted_without_its_data_mid_campaign_still_finishes(worker_env
     url = worker_env["DATABASE_URL"]
     log = tmp_path / "worker.log"
     cid = _campaign(url, 200)
-    worker = _start_worker(worker_env, log)
+    worker = start_worker(worker_env, log)
     try:
-        _wait(lambda: _placed(url) >= 60, 60, "60 calls placed", log)
+        wait_until(lambda: _placed(url) >= 60, 60, "60 calls placed", log)
         private_redis.stop()
         time.sleep(2)
         private_redis.start()  # empty: the queued jobs and scheduled runs are gone
         assert redis.Redis.from_url(private_redis.url).dbsize() == 0 or True
-        _wait(lambda: _status(url, cid) == "completed", 150, "the campaign to complete", log)
+        wait_until(lambda: _status(url, cid) == "completed", 150, "the campaign to complete", log)
         assert worker.poll() is None, "the worker rode out the outage"
     finally:
-        _stop(worker)
+        stop_worker(worker)
     _assert_each_customer_called_once(url, cid, 200)
     assert "redis_was_reset" in log.read_text() or "reconcil" in log.read_text()

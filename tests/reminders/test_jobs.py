@@ -10,8 +10,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -32,9 +30,9 @@ from navaia_app.customers.models import Customer
 from navaia_app.reminders import service
 from navaia_app.reminders.models import BookingReminder
 from tests.support.servers import OwnRedis, free_port
+from tests.support.workers import start_worker, stop_worker, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI = [sys.executable, "-m", "navaia_app.cli"]
 ACCOUNT_SID = "AC" + "2" * 32
 AUTH_TOKEN = "reminder-crash-token-0123456789"
 CUSTOMERS = 80
@@ -145,46 +143,23 @@ def _count(url: str, status: str) -> int:
                             .where(BookingReminder.status == status)).one()
 
 
-def _wait(predicate, timeout: float, what: str, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}\n{log.read_text()[-3000:]}")
-        time.sleep(0.2)
-
-
-def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen([*CLI, "worker"], env=env, stdout=open(log, "a"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
-
-
-def _stop(worker: subprocess.Popen) -> None:
-    if worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
-
-
 def test_worker_killed_while_reminders_are_due_reminds_each_customer_exactly_once(crash_env, tmp_path):
     url, standin, env = crash_env
     log = tmp_path / "worker.log"
     _book_everyone(url)
     assert _count(url, "planned") == CUSTOMERS
-    worker = _start_worker(env, log)
+    worker = start_worker(env, log)
     try:
-        _wait(lambda: len(standin.sent) >= 15, 120, "15 texts sent", log)
+        wait_until(lambda: len(standin.sent) >= 15, 120, "15 texts sent", log)
         os.killpg(worker.pid, signal.SIGKILL)  # the worker, its scheduler and the job sending the texts
         worker.wait()
         at_kill = len(standin.sent)
         assert at_kill < CUSTOMERS, "the texts must still be going out when the worker dies"
         time.sleep(1)
-        worker = _start_worker(env, log)
-        _wait(lambda: _count(url, "sent") == CUSTOMERS, 180, "every reminder sent", log)
+        worker = start_worker(env, log)
+        wait_until(lambda: _count(url, "sent") == CUSTOMERS, 180, "every reminder sent", log)
     finally:
-        _stop(worker)
+        stop_worker(worker)
     counts = standin.per_number()
     assert len(counts) == CUSTOMERS, "every customer got a text"
     assert max(counts.values()) == 1, f"nobody got two: {[n for n, c in counts.items() if c > 1]}"
