@@ -122,6 +122,7 @@ def _parse_variables(text: str) -> dict[str, str]:
         out[name.strip()] = value.strip()
     return out
 
+
 # The lifecycle buttons: the service call, what the list says after it, and what the campaign's own page says.
 LIFECYCLE = {
     "run": (service.start_campaign, "{name} is running.", "The campaign is running."),
