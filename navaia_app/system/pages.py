@@ -12,59 +12,50 @@ def _head(*labels: str) -> rx.Component:
 
 
 def _jobs() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.hstack(rx.heading("Background jobs", size="4", as_="h2"), rx.spacer(),
-                      rx.cond(S.redis_ok, rx.badge("Redis up", color_scheme="green"),
-                              rx.badge("Redis down: jobs wait, nothing is lost", color_scheme="orange")),
-                      width="100%", align="center"),
+    return section_card(
+        "Background jobs",
+        rx.table.root(
+            _head("Queue", "Waiting", "Running", "Failed"),
+            rx.table.body(rx.foreach(S.queues, lambda q: rx.table.row(
+                rx.table.cell(q.name), rx.table.cell(q.waiting), rx.table.cell(q.running),
+                rx.table.cell(rx.cond(q.failed > 0, rx.badge(q.failed, color_scheme="red"), rx.text("0")))))),
+            width="100%", size="1",
+        ),
+        rx.text("Workers", weight="medium", size="2"),
+        rx.cond(
+            S.workers.length() > 0,
             rx.table.root(
-                _head("Queue", "Waiting", "Running", "Failed"),
-                rx.table.body(rx.foreach(S.queues, lambda q: rx.table.row(
-                    rx.table.cell(q.name), rx.table.cell(q.waiting), rx.table.cell(q.running),
-                    rx.table.cell(rx.cond(q.failed > 0, rx.badge(q.failed, color_scheme="red"), rx.text("0")))))),
+                _head("Worker", "State", "Queues", "Last heartbeat"),
+                rx.table.body(rx.foreach(S.workers, lambda w: rx.table.row(
+                    rx.table.cell(rx.text(w.name, size="1", font_family="monospace")), rx.table.cell(w.state),
+                    rx.table.cell(w.queues), rx.table.cell(w.last_heartbeat)))),
                 width="100%", size="1",
             ),
-            rx.text("Workers", weight="medium", size="2"),
-            rx.cond(
-                S.workers.length() > 0,
-                rx.table.root(
-                    _head("Worker", "State", "Queues", "Last heartbeat"),
-                    rx.table.body(rx.foreach(S.workers, lambda w: rx.table.row(
-                        rx.table.cell(rx.text(w.name, size="1", font_family="monospace")), rx.table.cell(w.state),
-                        rx.table.cell(w.queues), rx.table.cell(w.last_heartbeat)))),
-                    width="100%", size="1",
-                ),
-                rx.callout("No worker is running: start one with `python -m navaia_app.cli worker`.",
-                           icon="triangle-alert", color_scheme="orange", size="1"),
-            ),
-            spacing="3", width="100%",
+            rx.callout("No worker is running: start one with `python -m navaia_app.cli worker`.",
+                       icon="triangle-alert", color_scheme="orange", size="1"),
         ),
-        width="100%",
+        aside=rx.cond(S.redis_ok, rx.badge("Redis up", color_scheme="green"),
+                      rx.badge("Redis down: jobs wait, nothing is lost", color_scheme="orange")),
     )
 
 
 def _failed() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading("Failed jobs", size="4", as_="h2"),
-            rx.cond(
-                S.failed_jobs.length() > 0,
-                rx.table.root(
-                    _head("Job", "Failed at", "Error", ""),
-                    rx.table.body(rx.foreach(S.failed_jobs, lambda j: rx.table.row(
-                        rx.table.cell(rx.vstack(rx.text(j.func, size="1", font_family="monospace"),
-                                                rx.text(j.queue, size="1", color_scheme="gray"), spacing="0")),
-                        rx.table.cell(rx.text(j.failed_at, size="1")),
-                        rx.table.cell(rx.text(j.error, size="1", color="red")),
-                        rx.table.cell(rx.button("Run again", size="1", variant="soft", on_click=S.requeue(j.id)))))),
-                    width="100%", size="1",
-                ),
-                rx.text("No failed jobs.", size="2", color_scheme="gray"),
+    return section_card(
+        "Failed jobs",
+        rx.cond(
+            S.failed_jobs.length() > 0,
+            rx.table.root(
+                _head("Job", "Failed at", "Error", ""),
+                rx.table.body(rx.foreach(S.failed_jobs, lambda j: rx.table.row(
+                    rx.table.cell(rx.vstack(rx.text(j.func, size="1", font_family="monospace"),
+                                            rx.text(j.queue, size="1", color_scheme="gray"), spacing="0")),
+                    rx.table.cell(rx.text(j.failed_at, size="1")),
+                    rx.table.cell(rx.text(j.error, size="1", color="red")),
+                    rx.table.cell(rx.button("Run again", size="1", variant="soft", on_click=S.requeue(j.id)))))),
+                width="100%", size="1",
             ),
-            spacing="3", width="100%",
+            rx.text("No failed jobs.", size="2", color_scheme="gray"),
         ),
-        width="100%",
     )
 
 
