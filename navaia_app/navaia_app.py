@@ -19,6 +19,7 @@ from navaia_app.conversations.pages import conversations_page, review_badge
 from navaia_app.conversations.setup import AgentSetupState
 from navaia_app.conversations.state import ConversationsState
 from navaia_app.core import reflex_tokens
+from navaia_app.core.process import freeze_startup_heap
 from navaia_app.customers.pages import customers_page
 from navaia_app.customers.state import CustomersState
 from navaia_app.dashboard.pages import dashboard_page
@@ -65,3 +66,6 @@ protected(app, routes.SUPPORT_AGENT, "Support Agent", on_load=[SupportAgentState
 protected(app, routes.PLAYGROUND, "Playground", on_load=[PlaygroundState.load])(playground_page)
 protected(app, routes.SYSTEM, "System", on_load=[SystemState.load])(system_page)
 protected(app, routes.INTEGRATIONS, "Integrations", on_load=[IntegrationsState.load])(integrations_page)
+
+
+app.register_lifespan_task(freeze_startup_heap)  # once built and compiled: see core/process.py

@@ -129,6 +129,9 @@ def _warm_up() -> None:
     import navaia_app.jobs.calls  # noqa: F401
     import navaia_app.jobs.tasks  # noqa: F401
     import navaia_app.models  # noqa: F401
+    from navaia_app.core.process import freeze_startup_heap
+
+    freeze_startup_heap()
 
 
 def wait_for_redis(
